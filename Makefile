@@ -1,0 +1,34 @@
+# The two commands a newcomer needs: `make run` and `make test`.
+GO       ?= go
+PKGS     ?= ./...
+FUZZTIME ?= 5s
+DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/socialwallet?sslmode=disable
+export DATABASE_URL
+
+# Fuzz targets, as package:Target; each runs for FUZZTIME in `make test`.
+FUZZ = ./wallet:FuzzParseIIN ./wallet:FuzzNormalizePhone ./wallet:FuzzParseRegistryRecord ./wallet:FuzzParseRegistryCSV
+
+.PHONY: run test unit fuzz bench build vet db
+
+build:
+	$(GO) build -o bin/socialwallet ./cmd/socialwallet
+
+run: build
+	./scripts/run.sh
+
+test: vet unit fuzz
+
+vet:
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt needed:"; gofmt -l $$(git ls-files '*.go'); exit 1; }
+	$(GO) vet $(PKGS)
+
+unit:
+	$(GO) test -count=1 -timeout 15m $(PKGS)
+
+fuzz:
+	@for t in $(FUZZ); do pkg=$${t%%:*}; name=$${t##*:}; \
+	  echo "fuzz $$name ($(FUZZTIME))"; \
+	  $(GO) test -run='^$$' -fuzz="^$$name$$" -fuzztime=$(FUZZTIME) $$pkg || exit 1; done
+
+bench:
+	$(GO) run ./cmd/bench

@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# make run: the service on embedded defaults. Creates the local database when it
+# is missing, applies migrations, loads the shipped catalogue, then serves.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+: "${DATABASE_URL:=postgres://postgres@127.0.0.1:5432/socialwallet?sslmode=disable}"
+export DATABASE_URL
+if [ -z "${SW_SECRET:-}" ]; then
+  echo "SW_SECRET not set: running with SW_ENV=sandbox and its built-in secret (not for production)" >&2
+  export SW_ENV=sandbox
+fi
+db=$(sed -E 's#.*/([^/?]+)(\?.*)?$#\1#' <<<"$DATABASE_URL")
+admin=$(sed -E "s#/[^/?]+(\?.*)?\$#/postgres\1#" <<<"$DATABASE_URL")
+psql "$admin" -tAc "SELECT 1 FROM pg_database WHERE datname = '$db'" | grep -q 1 \
+  || psql "$admin" -c "CREATE DATABASE \"$db\"" >/dev/null
+./bin/socialwallet migrate
+./bin/socialwallet import-catalog >/dev/null
+exec ./bin/socialwallet serve

@@ -1,0 +1,136 @@
+-- +goose Up
+-- The wallet core: the АСП registry, consents, Telegram links, vouchers and their
+-- append-only ledger, merchants and the СЗПТ catalogue. Rules that protect money
+-- are CHECKs and unique constraints here, not conventions in code.
+
+CREATE TABLE families (
+    id         text PRIMARY KEY,
+    city       text NOT NULL,
+    frozen_at  timestamptz,
+    created_at timestamptz NOT NULL DEFAULT now(),
+    updated_at timestamptz NOT NULL DEFAULT now()
+);
+
+CREATE TABLE members (
+    id             bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    family_id      text NOT NULL REFERENCES families (id),
+    iin_hmac       bytea NOT NULL UNIQUE CHECK (length(iin_hmac) = 32),
+    iin_last4      text NOT NULL CHECK (iin_last4 ~ '^[0-9]{4}$'),
+    birth_date     date NOT NULL,
+    female         boolean NOT NULL,
+    full_name      text NOT NULL CHECK (full_name <> ''),
+    phone          text CHECK (phone ~ '^\+7[0-9]{10}$'),
+    role           text NOT NULL CHECK (role IN ('applicant', 'member')),
+    eligible_from  date NOT NULL,
+    eligible_until date CHECK (eligible_until >= eligible_from),
+    created_at     timestamptz NOT NULL DEFAULT now(),
+    updated_at     timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX members_family_idx ON members (family_id);
+CREATE INDEX members_phone_idx ON members (phone);
+-- Exactly one applicant per family is checked on import; at most one is enforced here.
+CREATE UNIQUE INDEX members_one_applicant ON members (family_id) WHERE role = 'applicant';
+
+CREATE TABLE consents (
+    id         bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    member_id  bigint NOT NULL REFERENCES members (id),
+    version    text NOT NULL,
+    given_at   timestamptz NOT NULL,
+    revoked_at timestamptz CHECK (revoked_at >= given_at)
+);
+-- At most one standing consent per member.
+CREATE UNIQUE INDEX consents_active ON consents (member_id) WHERE revoked_at IS NULL;
+
+CREATE TABLE telegram_links (
+    telegram_user_id bigint PRIMARY KEY,
+    member_id        bigint NOT NULL UNIQUE REFERENCES members (id),
+    chat_id          bigint NOT NULL,
+    lang             text NOT NULL CHECK (lang IN ('kk', 'ru')),
+    linked_at        timestamptz NOT NULL,
+    blocked_at       timestamptz
+);
+
+CREATE TABLE periods (
+    period      date PRIMARY KEY CHECK (extract(day FROM period) = 1),
+    issued_at   timestamptz,
+    annulled_at timestamptz
+);
+
+CREATE TABLE vouchers (
+    id           bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    member_id    bigint NOT NULL REFERENCES members (id),
+    family_id    text NOT NULL REFERENCES families (id),
+    period       date NOT NULL REFERENCES periods (period),
+    amount       bigint NOT NULL CHECK (amount > 0),
+    balance      bigint NOT NULL DEFAULT 0 CHECK (balance >= 0 AND balance <= amount),
+    state        text NOT NULL DEFAULT 'issued'
+                 CHECK (state IN ('issued', 'activated', 'spent', 'annulled', 'expired')),
+    issued_at    timestamptz NOT NULL,
+    expires_at   timestamptz NOT NULL,
+    activated_at timestamptz,
+    activated_by bigint REFERENCES members (id),
+    closed_at    timestamptz,
+    UNIQUE (member_id, period),
+    -- Value exists only while a voucher is activated (or spent down to zero).
+    CHECK (state IN ('activated', 'spent') OR balance = 0),
+    CHECK (state <> 'spent' OR balance = 0),
+    CHECK ((state IN ('activated', 'spent', 'expired')) = (activated_at IS NOT NULL)),
+    CHECK ((state IN ('annulled', 'expired', 'spent')) = (closed_at IS NOT NULL))
+) WITH (fillfactor = 80); -- room on each page for the in-place (HOT) updates of activation and annulment
+CREATE INDEX vouchers_family_idx ON vouchers (family_id, period);
+CREATE INDEX vouchers_period_idx ON vouchers (period);
+CREATE INDEX vouchers_activated_expiry_idx ON vouchers (expires_at) WHERE state = 'activated';
+
+CREATE TABLE ledger (
+    id            bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    voucher_id    bigint NOT NULL REFERENCES vouchers (id),
+    kind          text NOT NULL CHECK (kind IN ('activation', 'redemption', 'void', 'expiry')),
+    amount        bigint NOT NULL CHECK (amount <> 0),
+    redemption_id bigint,
+    created_at    timestamptz NOT NULL,
+    CHECK ((kind IN ('activation', 'void')) = (amount > 0)),
+    CHECK ((kind IN ('redemption', 'void')) = (redemption_id IS NOT NULL))
+);
+CREATE INDEX ledger_voucher_idx ON ledger (voucher_id);
+CREATE INDEX ledger_redemption_idx ON ledger (redemption_id) WHERE redemption_id IS NOT NULL;
+-- A voucher is credited once.
+CREATE UNIQUE INDEX ledger_one_activation ON ledger (voucher_id) WHERE kind = 'activation';
+CREATE UNIQUE INDEX ledger_one_expiry ON ledger (voucher_id) WHERE kind = 'expiry';
+
+-- +goose StatementBegin
+CREATE FUNCTION ledger_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE EXCEPTION 'ledger is append-only: % refused', TG_OP;
+END;
+$$;
+-- +goose StatementEnd
+CREATE TRIGGER ledger_no_update BEFORE UPDATE OR DELETE ON ledger
+    FOR EACH ROW EXECUTE FUNCTION ledger_append_only();
+CREATE TRIGGER ledger_no_truncate BEFORE TRUNCATE ON ledger
+    FOR EACH STATEMENT EXECUTE FUNCTION ledger_append_only();
+
+CREATE TABLE merchants (
+    id           bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    name         text NOT NULL CHECK (name <> ''),
+    city         text NOT NULL,
+    address      text NOT NULL DEFAULT '',
+    lat          double precision NOT NULL CHECK (lat BETWEEN -90 AND 90),
+    lon          double precision NOT NULL CHECK (lon BETWEEN -180 AND 180),
+    discount_bp  integer NOT NULL CHECK (discount_bp BETWEEN 0 AND 10000),
+    api_key_hash bytea NOT NULL UNIQUE CHECK (length(api_key_hash) = 32),
+    created_at   timestamptz NOT NULL,
+    disabled_at  timestamptz
+);
+
+CREATE TABLE products (
+    code       text PRIMARY KEY,
+    name_kk    text NOT NULL CHECK (name_kk <> ''),
+    name_ru    text NOT NULL CHECK (name_ru <> ''),
+    unit       text NOT NULL CHECK (unit IN ('kg', 'l', 'pcs')),
+    active     boolean NOT NULL DEFAULT true,
+    updated_at timestamptz NOT NULL DEFAULT now()
+);
+
+-- +goose Down
+DROP TABLE products, merchants, ledger, vouchers, periods, telegram_links, consents, members, families;
+DROP FUNCTION ledger_append_only();
