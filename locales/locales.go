@@ -28,9 +28,9 @@ var Langs = []string{"kk", "ru"}
 
 // Bundle holds the messages of both languages.
 type Bundle struct {
-	b     *i18n.Bundle
-	loc   map[string]*i18n.Localizer
-	ids   map[string][]string // lang → message IDs
+	b   *i18n.Bundle
+	loc map[string]*i18n.Localizer
+	ids map[string][]string // lang → message IDs
 }
 
 // Load parses every embedded *.kk.toml and *.ru.toml file.

@@ -131,6 +131,78 @@ CREATE TABLE products (
     updated_at timestamptz NOT NULL DEFAULT now()
 );
 
+-- One-time QR tokens. The signature proves we issued a token; this table makes
+-- it single-use and lets a newer token replace an older one.
+CREATE TABLE qr_tokens (
+    token_id    bytea PRIMARY KEY CHECK (length(token_id) = 12),
+    member_id   bigint NOT NULL REFERENCES members (id),
+    issued_at   timestamptz NOT NULL,
+    expires_at  timestamptz NOT NULL CHECK (expires_at > issued_at),
+    replaced_at timestamptz,
+    used_at     timestamptz
+);
+CREATE UNIQUE INDEX qr_tokens_one_live ON qr_tokens (member_id) WHERE replaced_at IS NULL AND used_at IS NULL;
+
+-- A purchase paid (in part) by vouchers. One per token; one per merchant
+-- idempotency key, whose first answer is kept to be returned again.
+CREATE TABLE redemptions (
+    id              bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    merchant_id     bigint NOT NULL REFERENCES merchants (id),
+    family_id       text NOT NULL REFERENCES families (id),
+    member_id       bigint NOT NULL REFERENCES members (id),
+    token_id        bytea NOT NULL UNIQUE REFERENCES qr_tokens (token_id),
+    idempotency_key text NOT NULL CHECK (idempotency_key <> ''),
+    request_hash    bytea NOT NULL,
+    receipt_no      text NOT NULL,
+    mode            text NOT NULL CHECK (mode IN ('spend', 'discount')),
+    gross           bigint NOT NULL CHECK (gross >= 0),
+    discount        bigint NOT NULL CHECK (discount >= 0 AND discount <= gross),
+    covered         bigint NOT NULL CHECK (covered >= 0),
+    to_pay          bigint NOT NULL CHECK (to_pay >= 0),
+    response        jsonb NOT NULL,
+    created_at      timestamptz NOT NULL,
+    voided_at       timestamptz,
+    UNIQUE (merchant_id, idempotency_key)
+);
+CREATE INDEX redemptions_family_idx ON redemptions (family_id, created_at DESC);
+ALTER TABLE ledger ADD CONSTRAINT ledger_redemption_fk FOREIGN KEY (redemption_id) REFERENCES redemptions (id);
+
+CREATE TABLE redemption_lines (
+    redemption_id   bigint NOT NULL REFERENCES redemptions (id),
+    line_no         int NOT NULL CHECK (line_no > 0),
+    product_code    text NOT NULL REFERENCES products (code),
+    qty_milli       bigint NOT NULL CHECK (qty_milli > 0),
+    unit_price_tiyn bigint NOT NULL CHECK (unit_price_tiyn >= 0),
+    gross           bigint NOT NULL CHECK (gross >= 0),
+    discount        bigint NOT NULL CHECK (discount >= 0 AND discount <= gross),
+    PRIMARY KEY (redemption_id, line_no)
+);
+
+-- "Not me": a recipient reports a purchase they did not make; the wallet is
+-- frozen until an operator lifts it. Rows stay for the operator's record.
+CREATE TABLE family_freezes (
+    id            bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    family_id     text NOT NULL REFERENCES families (id),
+    member_id     bigint REFERENCES members (id),
+    redemption_id bigint REFERENCES redemptions (id),
+    reason        text NOT NULL,
+    created_at    timestamptz NOT NULL,
+    lifted_at     timestamptz
+);
+
+-- Messages to send, written in the same transaction as what caused them; the
+-- jobs turn them into durable send jobs. kind says which template, ref_id what
+-- it is about (a redemption, a voucher period…).
+CREATE TABLE outbox (
+    id            bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    kind          text NOT NULL,
+    member_id     bigint NOT NULL REFERENCES members (id),
+    ref_id        bigint,
+    created_at    timestamptz NOT NULL,
+    dispatched_at timestamptz
+);
+CREATE INDEX outbox_pending_idx ON outbox (id) WHERE dispatched_at IS NULL;
+
 -- +goose Down
-DROP TABLE products, merchants, ledger, vouchers, periods, telegram_links, consents, members, families;
+DROP TABLE outbox, family_freezes, redemption_lines, redemptions, qr_tokens, products, merchants, ledger CASCADE, vouchers, periods, telegram_links, consents, members, families;
 DROP FUNCTION ledger_append_only();
