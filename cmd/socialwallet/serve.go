@@ -10,7 +10,14 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
+	goredis "github.com/redis/go-redis/v9"
+	"golang.org/x/sync/errgroup"
+
 	"socialwallet/data"
+	"socialwallet/store/postgres"
+	rstore "socialwallet/store/redis"
+	"socialwallet/wallet"
 )
 
 func shippedCatalog() io.Reader { return data.SZPT() }
@@ -19,44 +26,100 @@ func newLogger(w io.Writer) *slog.Logger {
 	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: slog.LevelInfo}))
 }
 
+// deps is what serve builds once and hands to each part's wiring
+// (wire_bot.go, wire_pos.go, wire_jobs.go).
+type deps struct {
+	cfg     config
+	log     *slog.Logger
+	program *wallet.Program
+	clock   wallet.Clock
+	pool    *pgxpool.Pool
+	store   *postgres.Store
+	redis   *goredis.Client
+	service *wallet.Service
+	mux     *http.ServeMux
+	// runners are the long-running parts; serve runs each until ctx ends.
+	runners []func(ctx context.Context) error
+}
+
 func cmdServe(ctx context.Context, e *env, args []string) error {
-	fs := newFlags(e, "serve", "", `Runs the service on HTTP_ADDR (default 127.0.0.1:8080): health checks now;
-the bot, the cashier API and the jobs as they are built.`)
+	fs := newFlags(e, "serve", "", `Runs the service: the Telegram bot (polling or webhook), the cashier API
+under /v1, health checks, and the durable jobs (issuance, reminders, annulment,
+receipts), all on HTTP_ADDR (default 127.0.0.1:8080). Needs DATABASE_URL,
+REDIS_URL, SW_SECRET and TELEGRAM_TOKEN; see README.md for every setting.`)
 	if err := parse(e, fs, args); err != nil {
 		return err
 	}
 	if err := e.cfg.requireSecret(); err != nil {
 		return err
 	}
-	log := newLogger(e.stderr)
-	prog, err := e.cfg.program()
+	d, cleanup, err := newDeps(ctx, e)
 	if err != nil {
 		return err
+	}
+	defer cleanup()
+	return serve(ctx, d)
+}
+
+// newDeps opens PostgreSQL and Redis and builds the core service.
+func newDeps(ctx context.Context, e *env) (*deps, func(), error) {
+	prog, err := e.cfg.program()
+	if err != nil {
+		return nil, nil, err
 	}
 	pool, st, err := openStore(ctx, e, true)
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
-	defer pool.Close()
-	_ = st
-	mux := http.NewServeMux()
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { fmt.Fprintln(w, "ok") })
-	srv := &http.Server{Addr: e.cfg.HTTPAddr, Handler: mux, ReadHeaderTimeout: 10 * time.Second}
-	ln, err := net.Listen("tcp", e.cfg.HTTPAddr)
+	rc, err := rstore.Open(ctx, e.cfg.RedisURL)
 	if err != nil {
-		return fmt.Errorf("serve: listen %s: %w", e.cfg.HTTPAddr, err)
+		pool.Close()
+		return nil, nil, err
 	}
-	log.Info("serving", "addr", ln.Addr().String(), "program", prog.Name)
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
-	select {
-	case <-ctx.Done():
-	case err := <-errc:
-		if !errors.Is(err, http.ErrServerClosed) {
+	clk := e.cfg.clock()
+	d := &deps{
+		cfg:     e.cfg,
+		log:     newLogger(e.stderr),
+		program: prog,
+		clock:   clk,
+		pool:    pool,
+		store:   st,
+		redis:   rc,
+		service: wallet.NewService(prog, clk, e.cfg.Secret, st),
+		mux:     http.NewServeMux(),
+	}
+	return d, func() { rc.Close(); pool.Close() }, nil
+}
+
+// serve wires every part onto d and runs them with the HTTP server until ctx ends.
+func serve(ctx context.Context, d *deps) error {
+	d.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { fmt.Fprintln(w, "ok") })
+	for _, wire := range []func(context.Context, *deps) error{wireBot, wirePOS, wireJobs} {
+		if err := wire(ctx, d); err != nil {
 			return err
 		}
 	}
-	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	return srv.Shutdown(sctx)
+	ln, err := net.Listen("tcp", d.cfg.HTTPAddr)
+	if err != nil {
+		return fmt.Errorf("serve: listen %s: %w", d.cfg.HTTPAddr, err)
+	}
+	srv := &http.Server{Handler: d.mux, ReadHeaderTimeout: 10 * time.Second}
+	d.log.Info("serving", "addr", ln.Addr().String(), "program", d.program.Name, "env", d.cfg.Env)
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error {
+		if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+			return err
+		}
+		return nil
+	})
+	g.Go(func() error {
+		<-gctx.Done()
+		sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		return srv.Shutdown(sctx)
+	})
+	for _, r := range d.runners {
+		g.Go(func() error { return r(gctx) })
+	}
+	return g.Wait()
 }
