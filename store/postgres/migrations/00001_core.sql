@@ -190,19 +190,6 @@ CREATE TABLE family_freezes (
     lifted_at     timestamptz
 );
 
--- Messages to send, written in the same transaction as what caused them; the
--- jobs turn them into durable send jobs. kind says which template, ref_id what
--- it is about (a redemption, a voucher period…).
-CREATE TABLE outbox (
-    id            bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-    kind          text NOT NULL,
-    member_id     bigint NOT NULL REFERENCES members (id),
-    ref_id        bigint,
-    created_at    timestamptz NOT NULL,
-    dispatched_at timestamptz
-);
-CREATE INDEX outbox_pending_idx ON outbox (id) WHERE dispatched_at IS NULL;
-
 -- +goose Down
-DROP TABLE outbox, family_freezes, redemption_lines, redemptions, qr_tokens, products, merchants, ledger CASCADE, vouchers, periods, telegram_links, consents, members, families;
+DROP TABLE family_freezes, redemption_lines, redemptions, qr_tokens, products, merchants, ledger CASCADE, vouchers, periods, telegram_links, consents, members, families;
 DROP FUNCTION ledger_append_only();
