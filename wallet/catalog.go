@@ -58,7 +58,6 @@ func ParseCatalogCSV(in io.Reader) ([]Product, []RowError, error) {
 		if err == io.EOF {
 			break
 		}
-		line, _ := cr.FieldPos(0)
 		if err != nil {
 			var pe *csv.ParseError
 			if errors.As(err, &pe) {
@@ -67,6 +66,7 @@ func ParseCatalogCSV(in io.Reader) ([]Product, []RowError, error) {
 			}
 			return nil, nil, fmt.Errorf("catalog: %w", err)
 		}
+		line, _ := cr.FieldPos(0)
 		p, rerr := ParseCatalogRecord(rec, line)
 		if rerr != nil {
 			bad = append(bad, *rerr)

@@ -143,21 +143,16 @@ func ParseRegistryCSV(in io.Reader, prog *Program, secret []byte) ([]RegistryRow
 		if err == io.EOF {
 			break
 		}
-		line, _ := cr.FieldPos(0)
 		if err != nil {
+			// Broken quoting can swallow the lines after it, so nothing read
+			// from this file can be trusted to belong to the right family.
 			var pe *csv.ParseError
 			if errors.As(err, &pe) {
-				rejects = append(rejects, RowError{Line: pe.StartLine, Field: "row", Reason: pe.Err.Error()})
-				if pe.Err == csv.ErrBareQuote || pe.Err == csv.ErrQuote {
-					continue
-				}
-				if pe.Err != csv.ErrFieldCount {
-					return nil, nil, fmt.Errorf("registry: %w", err)
-				}
-				continue
+				return nil, []RowError{{Line: pe.StartLine, Field: "row", Reason: pe.Err.Error() + "; the file is not imported"}}, nil
 			}
 			return nil, nil, fmt.Errorf("registry: %w", err)
 		}
+		line, _ := cr.FieldPos(0)
 		if len(rec) == 1 && strings.TrimSpace(rec[0]) == "" {
 			continue
 		}
