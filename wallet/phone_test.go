@@ -17,10 +17,10 @@ func TestNormalizePhone(t *testing.T) {
 		{" +7 747 111 22 33 ", "+77471112233", true},
 		{"+7\u00a0701\u00a0234\u00a056\u00a078", "+77012345678", true},
 		{"", "", false},
-		{"+7701234567", "", false},    // 10 digits after +
-		{"+770123456789", "", false},  // 12 digits
-		{"+87012345678", "", false},   // + then 8
-		{"+79161234567", "", false},   // Russian mobile
+		{"+7701234567", "", false},     // 10 digits after +
+		{"+770123456789", "", false},   // 12 digits
+		{"+87012345678", "", false},    // + then 8
+		{"+79161234567", "", false},    // Russian mobile
 		{"8 916 123 45 67", "", false}, // Russian mobile
 		{"+7 701 234 56 7x", "", false},
 		{"7+7012345678", "", false},

@@ -56,15 +56,15 @@ func TestParseRegistryCSV(t *testing.T) {
 	file := strings.Join([]string{
 		strings.Join(RegistryHeader, ","),
 		goodApplicant, // 2
-		"F1,kokshetau,150601500014,Нұрланов Данияр,,member,2026-01-01,",                       // 3
-		"F2,akkol,900101400013,Омарова Жанар,+77011112233,applicant,2026-01-01,",              // 4: family F2 ok
-		"F3,akkol,991231100010,Исаев Асхат,+77011112234,member,2026-01-01,",                   // 5: F3 has no applicant
-		"F4,akkol,120229600019,Ахметова Динара,+77011112235,applicant,2026-01-01,",            // 6
-		"F4,akkol,850415300013,Ахметов Ерлан,,member,2026-01-01,",                             // 7: bad checksum → F4 out
-		"F5,akkol,850415300302,Бекенова Сәуле,+77011112236,applicant,2026-01-01,",             // 8
-		"F5,akkol,850415300302,Бекенова Сәуле,+77011112236,member,2026-01-01,",                // 9: same IIN twice
-		"F6,kokshetau,850415300012,X,+77011112237,applicant,2026-01-01,,extra",                // 10: field count
-		"F7,kokshetau,150601500014,Y,,applicant,2026-01-01,",                                  // 11: applicant without phone
+		"F1,kokshetau,150601500014,Нұрланов Данияр,,member,2026-01-01,",            // 3
+		"F2,akkol,900101400013,Омарова Жанар,+77011112233,applicant,2026-01-01,",   // 4: family F2 ok
+		"F3,akkol,991231100010,Исаев Асхат,+77011112234,member,2026-01-01,",        // 5: F3 has no applicant
+		"F4,akkol,120229600019,Ахметова Динара,+77011112235,applicant,2026-01-01,", // 6
+		"F4,akkol,850415300013,Ахметов Ерлан,,member,2026-01-01,",                  // 7: bad checksum → F4 out
+		"F5,akkol,850415300302,Бекенова Сәуле,+77011112236,applicant,2026-01-01,",  // 8
+		"F5,akkol,850415300302,Бекенова Сәуле,+77011112236,member,2026-01-01,",     // 9: same IIN twice
+		"F6,kokshetau,850415300012,X,+77011112237,applicant,2026-01-01,,extra",     // 10: field count
+		"F7,kokshetau,150601500014,Y,,applicant,2026-01-01,",                       // 11: applicant without phone
 	}, "\n") + "\n"
 	rows, rejects, err := ParseRegistryCSV(strings.NewReader(file), p, testSecret)
 	if err != nil {
