@@ -252,6 +252,12 @@ func (a *API) Upload(ctx context.Context, method string, params tgbotapi.Params,
 	err := a.call(ctx, method, func(b *tgbotapi.BotAPI) error {
 		var err error
 		resp, err = b.UploadFiles(method, params, files)
+		// The library forgets error_code on uploads; without it a 403 or a
+		// 429 on sendPhoto would not be recognised.
+		var te *tgbotapi.Error
+		if errors.As(err, &te) && te.Code == 0 && resp != nil {
+			te.Code = resp.ErrorCode
+		}
 		return err
 	})
 	return resp, err
