@@ -1,0 +1,19 @@
+-- +goose Up
+-- The recipient's conversation. A "Decline" to the consent text is an answer
+-- too and is kept with the version declined; an agreement lives in consents.
+CREATE TABLE consent_declines (
+    id          bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    member_id   bigint NOT NULL REFERENCES members (id),
+    version     text NOT NULL CHECK (version <> ''),
+    declined_at timestamptz NOT NULL
+);
+CREATE INDEX consent_declines_member_idx ON consent_declines (member_id, declined_at DESC);
+-- The consent screen and the activation rule read a member's latest consent.
+CREATE INDEX consents_member_idx ON consents (member_id, given_at DESC);
+-- A family's purchase history and the QR rule's spendable value.
+CREATE INDEX vouchers_family_spendable_idx ON vouchers (family_id) WHERE state = 'activated';
+
+-- +goose Down
+DROP INDEX vouchers_family_spendable_idx;
+DROP INDEX consents_member_idx;
+DROP TABLE consent_declines;
