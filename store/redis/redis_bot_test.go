@@ -134,7 +134,7 @@ func TestCodes(t *testing.T) {
 	}
 	tests := []struct {
 		name, code, want string
-		err             wallet.Code
+		err              wallet.Code
 	}{
 		{"stored", "12345678", "SW1.a", ""},
 		{"typed with a space", "1234 5678", "SW1.a", ""},
