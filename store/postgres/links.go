@@ -52,6 +52,9 @@ func (s *Store) LinkMember(ctx context.Context, spec wallet.LinkSpec) (wallet.Li
 		RETURNING linked_at`
 	out.Link = wallet.TelegramLink{TelegramUserID: spec.TelegramUserID, ChatID: spec.ChatID, MemberID: m.ID,
 		FamilyID: m.FamilyID, Lang: spec.Lang}
+	if err := tx.QueryRow(ctx, `SELECT city FROM families WHERE id = $1`, m.FamilyID).Scan(&out.Link.City); err != nil {
+		return out, fmt.Errorf("postgres: link member %d: family: %w", m.ID, err)
+	}
 	if err := tx.QueryRow(ctx, upsert, spec.TelegramUserID, m.ID, spec.ChatID, spec.Lang, spec.Now).Scan(&out.Link.LinkedAt); err != nil {
 		return out, fmt.Errorf("postgres: link member %d: %w", m.ID, err)
 	}
@@ -65,9 +68,10 @@ func (s *Store) LinkMember(ctx context.Context, spec wallet.LinkSpec) (wallet.Li
 func (s *Store) TelegramLink(ctx context.Context, telegramUserID int64) (wallet.TelegramLink, error) {
 	var l wallet.TelegramLink
 	var blocked *time.Time
-	err := s.pool.QueryRow(ctx, `SELECT l.telegram_user_id, l.chat_id, l.member_id, m.family_id, l.lang, l.linked_at, l.blocked_at
-		FROM telegram_links l JOIN members m ON m.id = l.member_id WHERE l.telegram_user_id = $1`, telegramUserID).
-		Scan(&l.TelegramUserID, &l.ChatID, &l.MemberID, &l.FamilyID, &l.Lang, &l.LinkedAt, &blocked)
+	err := s.pool.QueryRow(ctx, `SELECT l.telegram_user_id, l.chat_id, l.member_id, m.family_id, f.city, l.lang, l.linked_at, l.blocked_at
+		FROM telegram_links l JOIN members m ON m.id = l.member_id JOIN families f ON f.id = m.family_id
+		WHERE l.telegram_user_id = $1`, telegramUserID).
+		Scan(&l.TelegramUserID, &l.ChatID, &l.MemberID, &l.FamilyID, &l.City, &l.Lang, &l.LinkedAt, &blocked)
 	if err != nil {
 		return l, notFound(err, "telegram link")
 	}

@@ -50,7 +50,7 @@ func TestLinkTelegram(t *testing.T) {
 	}
 
 	l, err := e.svc.TelegramLink(e.ctx, 1)
-	if err != nil || l.Lang != "kk" || l.ChatID != 1 {
+	if err != nil || l.Lang != "kk" || l.ChatID != 1 || l.City != mother.City {
 		t.Fatalf("TelegramLink(1) = %+v, %v", l, err)
 	}
 	if _, err := e.svc.TelegramLink(e.ctx, 999); !wallet.IsCode(err, wallet.CodeNotFound) {

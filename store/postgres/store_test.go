@@ -404,6 +404,14 @@ func TestLedgerIsAppendOnly(t *testing.T) {
 		`UPDATE vouchers SET balance = amount + 1`,
 		`UPDATE vouchers SET state = 'annulled', closed_at = now()`, // annulled with value
 		`INSERT INTO ledger (voucher_id, kind, amount, created_at) SELECT id, 'activation', amount, now() FROM vouchers`,
+		`INSERT INTO vouchers (member_id, family_id, period, amount, issued_at, expires_at) VALUES (999999, 'F0000000', '2026-01-01', 1, now(), now())`,
+		`INSERT INTO vouchers (member_id, family_id, period, amount, issued_at, expires_at) SELECT id, 'F-other', '2026-01-01', 1, now(), now() FROM members LIMIT 1`,
+		`INSERT INTO vouchers (member_id, family_id, period, amount, issued_at, expires_at) SELECT id, family_id, '2026-03-01', 1, now(), now() FROM members LIMIT 1`,
+		`UPDATE vouchers SET member_id = member_id + 1`,
+		`UPDATE vouchers SET amount = amount * 2`,
+		`DELETE FROM members`,
+		`DELETE FROM families`,
+		`DELETE FROM periods`,
 	} {
 		if _, err := e.store.Pool().Exec(e.ctx, sql); err == nil {
 			t.Errorf("%s succeeded; want refused by a constraint", sql)

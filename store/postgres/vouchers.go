@@ -11,25 +11,33 @@ import (
 )
 
 // IssueVouchers creates one voucher per member eligible on spec.EligibilityDay,
-// set-based; the unique (member, period) makes a second run a no-op.
+// set-based. The period's row is locked first, so two issuances of one period
+// run one after the other and the second finds every voucher already there;
+// the unique (period, member_id) stands behind that.
 func (s *Store) IssueVouchers(ctx context.Context, spec wallet.IssueSpec) (int64, error) {
 	tx, err := s.pool.Begin(ctx)
 	if err != nil {
 		return 0, fmt.Errorf("postgres: issue %s: %w", spec.Period, err)
 	}
 	defer tx.Rollback(ctx)
-	if _, err := tx.Exec(ctx, `INSERT INTO periods (period) VALUES ($1) ON CONFLICT DO NOTHING`, spec.Period.FirstDay()); err != nil {
+	p := spec.Period.FirstDay()
+	if _, err := tx.Exec(ctx, `INSERT INTO periods (period) VALUES ($1) ON CONFLICT DO NOTHING`, p); err != nil {
 		return 0, fmt.Errorf("postgres: issue %s: period: %w", spec.Period, err)
 	}
+	if _, err := tx.Exec(ctx, `SELECT 1 FROM periods WHERE period = $1 FOR UPDATE`, p); err != nil {
+		return 0, fmt.Errorf("postgres: issue %s: lock period: %w", spec.Period, err)
+	}
+	// NOT EXISTS rather than ON CONFLICT: an anti-join against the period's
+	// vouchers is one hash join; ON CONFLICT probes the index once per row.
 	const issue = `INSERT INTO vouchers (member_id, family_id, period, amount, issued_at, expires_at)
-		SELECT id, family_id, $1, $2, $3, $4 FROM members
-		WHERE eligible_from <= $5 AND (eligible_until IS NULL OR eligible_until >= $5)
-		ON CONFLICT (member_id, period) DO NOTHING`
-	tag, err := tx.Exec(ctx, issue, spec.Period.FirstDay(), spec.Amount, spec.Now, spec.ExpiresAt, spec.EligibilityDay)
+		SELECT m.id, m.family_id, $1, $2, $3, $4 FROM members m
+		WHERE m.eligible_from <= $5 AND (m.eligible_until IS NULL OR m.eligible_until >= $5)
+		AND NOT EXISTS (SELECT 1 FROM vouchers v WHERE v.period = $1 AND v.member_id = m.id)`
+	tag, err := tx.Exec(ctx, issue, p, spec.Amount, spec.Now, spec.ExpiresAt, spec.EligibilityDay)
 	if err != nil {
 		return 0, fmt.Errorf("postgres: issue %s: %w", spec.Period, err)
 	}
-	if _, err := tx.Exec(ctx, `UPDATE periods SET issued_at = coalesce(issued_at, $2) WHERE period = $1`, spec.Period.FirstDay(), spec.Now); err != nil {
+	if _, err := tx.Exec(ctx, `UPDATE periods SET issued_at = coalesce(issued_at, $2) WHERE period = $1`, p, spec.Now); err != nil {
 		return 0, fmt.Errorf("postgres: issue %s: mark: %w", spec.Period, err)
 	}
 	if err := tx.Commit(ctx); err != nil {
@@ -162,7 +170,9 @@ func (s *Store) ActivateVouchers(ctx context.Context, spec wallet.ActivateSpec) 
 // negative ledger row for each voucher that still held value.
 func (s *Store) ExpireVouchers(ctx context.Context, now time.Time) (int64, wallet.Tiyn, error) {
 	const expire = `WITH due AS (
-			SELECT id, balance FROM vouchers WHERE state = 'activated' AND expires_at <= $1 FOR UPDATE
+			SELECT id, balance FROM vouchers
+			WHERE period IN (SELECT period FROM periods WHERE issued_at IS NOT NULL) -- by the period index
+			AND state = 'activated' AND expires_at <= $1 FOR UPDATE
 		), upd AS (
 			UPDATE vouchers v SET state = 'expired', balance = 0, closed_at = $1
 			FROM due WHERE v.id = due.id RETURNING v.id, due.balance
