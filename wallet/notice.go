@@ -408,3 +408,54 @@ func (pr *Program) latestStart(end time.Time, need time.Duration, floor time.Tim
 	}
 	return t, true
 }
+
+// ScheduleStep is a step of the schedule done once per period ("issue",
+// "remind-7", "annul", "expire") with the plan of the notices it wrote.
+type ScheduleStep struct {
+	Period    Period
+	Step      string
+	Plan      WavePlan // Recipients, Nominal, Start, Finish, Early, Late
+	PlannedAt time.Time
+	DoneAt    time.Time // zero: planned, not done
+	Note      string
+}
+
+// Done reports whether the step has happened.
+func (s ScheduleStep) Done() bool { return !s.DoneAt.IsZero() }
+
+// ReminderStep names the reminder wave daysBefore the deadline.
+func ReminderStep(daysBefore int) string { return fmt.Sprintf("remind-%d", daysBefore) }
+
+// NoticeWave asks the store to write, set-based, one notice of Kind about
+// Period to each member of its audience (see Program.Audience), at the slots
+// of the plan Plan makes for their number, and to mark Step done in the same
+// transaction.
+type NoticeWave struct {
+	Kind            NoticeKind
+	Period          Period
+	DaysBefore      int // reminder
+	Step            string
+	EligibilityDay  time.Time // minors are judged on it
+	ApplicantMinors bool
+	ExpiresAt       time.Time // expired: the instant whose lapsed value is told
+	Now             time.Time
+	Plan            func(recipients int) WavePlan
+}
+
+// NoticeState is what the record says about a notice when its job runs.
+type NoticeState struct {
+	Linked  bool // the member has a Telegram link
+	Blocked bool // and it is marked blocked
+	Sent    bool // already sent (a repeated job)
+	Failed  bool // already given up on
+}
+
+// NoticeOutcome is how a notice's job ended, recorded with the job's completion.
+type NoticeOutcome struct {
+	At      time.Time
+	Sent    bool
+	Blocked bool   // Telegram said the bot is blocked: mark the link
+	ChatID  int64  // the chat the 403 came from
+	Reason  string // not sent: why, without personal data
+	Skipped bool   // not sent because it no longer applies (not a failure)
+}
