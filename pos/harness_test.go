@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
+	goredis "github.com/redis/go-redis/v9"
 
 	"socialwallet/clock"
 	"socialwallet/data"
@@ -56,6 +57,8 @@ type world struct {
 	svc      *wallet.Service
 	clock    *clock.Offset
 	codes    *rstore.Codes
+	redis    *goredis.Client
+	prefix   string // of this test's Redis keys
 	url      string
 	client   *http.Client
 	key      string // the store's API key
@@ -64,6 +67,13 @@ type world struct {
 	family   string
 	members  []int64  // applicant, father, two children
 	names    []string // their registry names, in the same order
+}
+
+// on is the same world reporting to t (a subtest).
+func (w *world) on(t testing.TB) *world {
+	c := *w
+	c.t = t
+	return &c
 }
 
 type syncBuffer struct {
@@ -95,7 +105,7 @@ func newWorld(t testing.TB, tune ...func(*wallet.Program)) *world {
 	}
 	clk := clock.Frozen(start)
 	w := &world{t: t, ctx: ctx, pool: pool, store: st, prog: prog, clock: clk,
-		svc: wallet.NewService(prog, clk, secret, st), codes: rstore.NewCodes(rc, prefix), log: &syncBuffer{}}
+		svc: wallet.NewService(prog, clk, secret, st), codes: rstore.NewCodes(rc, prefix), redis: rc, prefix: prefix, log: &syncBuffer{}}
 	t.Cleanup(func() {
 		bad, err := st.VerifyLedger(context.Background())
 		if err != nil || len(bad) > 0 {
