@@ -185,8 +185,10 @@ type Report struct {
 	Totals []ReportRow
 	// Curves has per month one curve per city, then the month's total.
 	Curves []ActivationCurve
-	// ReminderDaysBefore is the programme's reminder_days.
+	// ReminderDaysBefore is the programme's reminder_days; reminders go out
+	// at ReminderHour local time.
 	ReminderDaysBefore []int
+	ReminderHour       int
 }
 
 // Row is a city's row of a month (zero if absent).
@@ -220,16 +222,17 @@ func (r *Report) Closed(p Period) bool {
 	return false
 }
 
-// Flows sums, over every month, the figures that are flows (vouchers, value,
-// purchases, reminders). Head counts (families, members, linked, consented,
-// merchants, bot blocked) are left zero: the same people recur every month.
+// Flows sums, over every month, the figures that are flows: vouchers, value,
+// purchases, reminders, and reminded members as member-months (so the
+// range's ReminderConversion is the months' weighted mean). Head counts
+// (families, members, linked, consented, merchants, bot blocked) are left
+// zero: the same people recur every month.
 func (r *Report) Flows() ReportRow {
 	var t ReportRow
 	for _, x := range r.Totals {
 		t.add(x)
 	}
 	t.Families, t.Members, t.Linked, t.Consented, t.ActiveMerchants, t.BotBlocked = 0, 0, 0, 0, 0, 0
-	t.RemindedMembers, t.RemindedActivated = 0, 0
 	return t
 }
 
@@ -288,6 +291,7 @@ func BuildReport(pr *Program, spec ReportSpec, figs ReportFigures, asOf time.Tim
 		AsOf:               asOf,
 		Months:             spec.Months,
 		ReminderDaysBefore: append([]int(nil), pr.ReminderDays...),
+		ReminderHour:       pr.ReminderHour,
 	}
 	if n := len(spec.Months); n > 0 {
 		r.Query.From, r.Query.To = spec.Months[0].Period, spec.Months[n-1].Period
@@ -408,18 +412,12 @@ func reportCurves(pr *Program, r *Report, days []ReportDayCount) []ActivationCur
 	return out
 }
 
-// reportReminderDays gives the days of p's month on which a reminder "d days
-// left" goes out: the deadline's date minus d, for each of reminder_days.
+// reportReminderDays gives the days of p's month on which its reminders are
+// due, by the same schedule the reminder jobs follow.
 func reportReminderDays(pr *Program, p Period) []int {
-	dl := pr.Deadline(p)
-	start := pr.PeriodStart(p)
 	var out []int
-	for _, d := range pr.ReminderDays {
-		at := time.Date(dl.Year(), dl.Month(), dl.Day()-d, pr.ReminderHour, 0, 0, 0, pr.Location)
-		if at.Before(start) {
-			continue
-		}
-		out = append(out, at.Day())
+	for _, d := range pr.ReminderSchedule(p) {
+		out = append(out, pr.ReminderAt(p, d).In(pr.Location).Day())
 	}
 	sort.Ints(out)
 	return out
