@@ -14,6 +14,7 @@ type TelegramLink struct {
 	ChatID         int64
 	MemberID       int64
 	FamilyID       string
+	City           string // the family's city
 	Lang           string // "kk" or "ru"
 	LinkedAt       time.Time
 	BlockedAt      time.Time // the user blocked the bot; cleared by their next /start
