@@ -284,6 +284,8 @@ func methodOf(c tgbotapi.Chattable) string {
 		return "editMessageText"
 	case tgbotapi.EditMessageReplyMarkupConfig:
 		return "editMessageReplyMarkup"
+	case tgbotapi.EditMessageCaptionConfig:
+		return "editMessageCaption"
 	case tgbotapi.CallbackConfig:
 		return "answerCallbackQuery"
 	case tgbotapi.DeleteMessageConfig:

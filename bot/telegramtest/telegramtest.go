@@ -1,7 +1,8 @@
 // Package telegramtest is an in-process fake of the Telegram Bot API over real
 // HTTP, for tests and the sandbox. It serves /bot<token>/<method> for the
 // methods the service uses (getMe, getUpdates, sendMessage, sendPhoto,
-// editMessageText, editMessageReplyMarkup, answerCallbackQuery, deleteMessage,
+// editMessageText, editMessageCaption, editMessageReplyMarkup,
+// answerCallbackQuery, deleteMessage,
 // setMyCommands, setWebhook, deleteWebhook), records every call, lets a test
 // act as users (text, contacts, locations, photos, stickers, button presses)
 // and injects the faults Telegram produces (429 with retry_after, 403 "bot was
@@ -202,16 +203,17 @@ type Server struct {
 	mu        sync.Mutex
 	changed   chan struct{} // closed and replaced on every change, for waiters
 	calls     []Call
-	nextID    int                  // next update_id
-	queue     []tgbotapi.Update    // not yet confirmed, in order
-	history   []tgbotapi.Update    // confirmed, for Redeliver
-	confirmed int                  // every update_id below this is handled
-	redeliver []tgbotapi.Update    // sent again regardless of offset
-	msgSeq    map[int64]int        // per chat message id counter
-	messages  map[int64][]*Message // bot messages per chat
-	users     map[int64]*User      // by id
-	callbacks map[string]*callback // by callback query id
-	cbByUpd   map[int]string       // update id → callback query id
+	nextID    int                    // next update_id
+	queue     []tgbotapi.Update      // not yet confirmed, in order
+	history   []tgbotapi.Update      // confirmed, for Redeliver
+	confirmed int                    // every update_id below this is handled
+	redeliver []tgbotapi.Update      // sent again regardless of offset
+	msgSeq    map[int64]int          // per chat message id counter
+	messages  map[int64][]*Message   // bot messages per chat
+	users     map[int64]*User        // by id
+	userMsgs  map[int64]map[int]bool // messages users sent, per chat: true once deleted
+	callbacks map[string]*callback   // by callback query id
+	cbByUpd   map[int]string         // update id → callback query id
 	commands  map[string][]tgbotapi.BotCommand
 	webhook   *Webhook
 	hookStop  context.CancelFunc
@@ -254,6 +256,7 @@ func Start(opts ...Option) *Server {
 		msgSeq:    map[int64]int{},
 		messages:  map[int64][]*Message{},
 		users:     map[int64]*User{},
+		userMsgs:  map[int64]map[int]bool{},
 		callbacks: map[string]*callback{},
 		cbByUpd:   map[int]string{},
 		commands:  map[string][]tgbotapi.BotCommand{},
@@ -354,6 +357,10 @@ func (u *User) message(fill func(*tgbotapi.Message)) int {
 	from := u.User
 	m := &tgbotapi.Message{MessageID: s.msgSeq[u.User.ID], From: &from, Date: int(s.now().Unix()), Chat: u.chat()}
 	fill(m)
+	if s.userMsgs[u.User.ID] == nil {
+		s.userMsgs[u.User.ID] = map[int]bool{}
+	}
+	s.userMsgs[u.User.ID][m.MessageID] = false
 	return s.enqueueLocked(tgbotapi.Update{Message: m})
 }
 
@@ -710,6 +717,13 @@ func (s *Server) Polling() bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.poll != nil
+}
+
+// UserMessageDeleted reports whether the bot deleted message id the user sent in chat.
+func (s *Server) UserMessageDeleted(chat int64, id int) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.userMsgs[chat][id]
 }
 
 // Pending counts updates queued but not yet confirmed.
@@ -1158,7 +1172,7 @@ func (s *Server) apply(method string, p map[string]string, files map[string][]by
 		}
 		m.Caption = p["caption"]
 		return s.storeLocked(m), nil
-	case "editMessageText", "editMessageReplyMarkup":
+	case "editMessageText", "editMessageReplyMarkup", "editMessageCaption":
 		return s.edit(method, p)
 	case "answerCallbackQuery":
 		cb := s.callbacks[p["callback_query_id"]]
@@ -1171,11 +1185,17 @@ func (s *Server) apply(method string, p map[string]string, files map[string][]by
 	case "deleteMessage":
 		chat, _ := strconv.ParseInt(p["chat_id"], 10, 64)
 		id, _ := strconv.Atoi(p["message_id"])
+		if deleted, ok := s.userMsgs[chat][id]; ok && !deleted {
+			s.userMsgs[chat][id] = true
+			s.notify()
+			return true, nil
+		}
 		m := s.findLocked(chat, id)
 		if m == nil || m.Deleted {
 			return nil, badRequest("message to delete not found")
 		}
 		m.Deleted = true
+		s.notify()
 		return true, nil
 	case "setMyCommands":
 		var cmds []tgbotapi.BotCommand
@@ -1374,7 +1394,7 @@ func (s *Server) edit(method string, p map[string]string) (any, error) {
 	if m == nil || m.Deleted {
 		return nil, badRequest("message to edit not found")
 	}
-	before := fmt.Sprint(m.Text, m.Inline)
+	before := fmt.Sprint(m.Text, m.Caption, m.Inline)
 	next := *m
 	if err := next.setMarkup(p["reply_markup"], false); err != nil {
 		return nil, err
@@ -1389,7 +1409,13 @@ func (s *Server) edit(method string, p map[string]string) (any, error) {
 		next.Text = p["text"]
 		next.ParseMode = p["parse_mode"]
 	}
-	if fmt.Sprint(next.Text, next.Inline) == before {
+	if method == "editMessageCaption" {
+		if m.Photo == nil {
+			return nil, badRequest("there is no caption in the message to edit")
+		}
+		next.Caption = p["caption"]
+	}
+	if fmt.Sprint(next.Text, next.Caption, next.Inline) == before {
 		return nil, badRequest("message is not modified: specified new message content and reply markup are exactly the same as a current content and reply markup of the message")
 	}
 	next.Keyboard, next.RemoveKeyboard = m.Keyboard, m.RemoveKeyboard
