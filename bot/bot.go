@@ -85,8 +85,8 @@ type Config struct {
 	Codes    FallbackCodes
 	Attempts LinkAttempts
 
-	NotMe     NotMe       // nil: "Not me" answers that the service is unavailable
-	ChatLocks ChatLocker  // nil: order within this process only
+	NotMe     NotMe      // nil: "Not me" answers that the service is unavailable
+	ChatLocks ChatLocker // nil: order within this process only
 	Log       *slog.Logger
 	// Workers bounds how many chats are handled at once (default 64).
 	Workers int

@@ -248,4 +248,3 @@ func fallbackCode(t testing.TB, caption string) string {
 	t.Fatalf("no fallback code in %q", caption)
 	return ""
 }
-
