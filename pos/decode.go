@@ -122,7 +122,10 @@ func jsonFieldError(err error) fieldError {
 		return fieldError{Field: "body", Reason: "JSON ends too early"}
 	}
 	if name, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
-		return fieldError{Field: strings.Trim(name, `"`), Reason: "unknown field"}
+		if name = strings.Trim(name, `"`); name != "" {
+			return fieldError{Field: name, Reason: "unknown field"}
+		}
+		return fieldError{Field: "body", Reason: `unknown field ""`}
 	}
 	return fieldError{Field: "body", Reason: "not a valid request"}
 }
