@@ -172,6 +172,8 @@ type Retry struct {
 	// MaxRetryAfter is the longest retry_after waited out; beyond it the
 	// reply is given up (the user sees nothing rather than a stale answer).
 	MaxRetryAfter time.Duration
+	// CallTimeout bounds one attempt (default 15 s).
+	CallTimeout time.Duration
 }
 
 func (r Retry) orDefault() Retry {
@@ -187,14 +189,22 @@ func (r Retry) orDefault() Retry {
 	if r.MaxRetryAfter <= 0 {
 		r.MaxRetryAfter = time.Minute
 	}
+	if r.CallTimeout <= 0 {
+		r.CallTimeout = 15 * time.Second
+	}
 	return r
 }
 
-// do calls f until it succeeds, fails for good, or the attempts run out.
+// do calls f until it succeeds, fails for good, or the attempts run out. Each
+// attempt has its own deadline, so a request Telegram never answers is a
+// timeout to retry, not a handler stuck for good.
 func (b *Bot) do(ctx context.Context, method string, f func(context.Context) error) error {
 	for attempt := 1; ; attempt++ {
-		err := f(ctx)
-		if err == nil || !Temporary(err) || attempt >= b.retry.Attempts || ctx.Err() != nil {
+		actx, cancel := context.WithTimeout(ctx, b.retry.CallTimeout)
+		err := f(actx)
+		timedOut := err != nil && actx.Err() != nil && ctx.Err() == nil
+		cancel()
+		if err == nil || !(Temporary(err) || timedOut) || attempt >= b.retry.Attempts || ctx.Err() != nil {
 			return err
 		}
 		wait := backoff(attempt, b.retry.Base, b.retry.Max)
