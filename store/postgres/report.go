@@ -25,6 +25,13 @@ func (s *Store) ReportFigures(ctx context.Context, spec wallet.ReportSpec) (wall
 		return figs, fmt.Errorf("postgres: report: %w", err)
 	}
 	defer tx.Rollback(ctx)
+	// These are a few large aggregates, run rarely: compiling them (JIT) costs
+	// more than it saves; a generic plan cannot see which months and city the
+	// parameters pick; and hashing a city's vouchers should not spill to disk.
+	const settings = `SET LOCAL jit = off; SET LOCAL plan_cache_mode = force_custom_plan; SET LOCAL work_mem = '64MB'`
+	if _, err := tx.Exec(ctx, settings); err != nil {
+		return figs, fmt.Errorf("postgres: report: settings: %w", err)
+	}
 
 	periods := make([]time.Time, len(spec.Months))
 	starts := make([]time.Time, len(spec.Months))
@@ -77,46 +84,45 @@ const reportMonths = `months AS (
 // activated (ledger activation rows), annulled and spent (ledger redemption
 // rows less void rows, whenever they were written).
 func reportVouchers(ctx context.Context, tx pgx.Tx, periods, starts, ends []time.Time, city string, row func(string, time.Time) *wallet.ReportRow) error {
+	// Per family first, then per city: each level a hash aggregate, where
+	// count(DISTINCT family_id) over a whole city would sort every voucher.
 	const q = `WITH ` + reportMonths + `,
-	rec AS (
-		SELECT v.id, v.member_id, v.family_id, v.period, v.amount, v.state, f.city, m.t0, m.t1
-		FROM vouchers v
-		JOIN months m ON m.period = v.period
-		JOIN families f ON f.id = v.family_id
-		WHERE $4 = '' OR f.city = $4
-	),
 	consented AS (
 		SELECT DISTINCT c.member_id, m.period
 		FROM consents c JOIN months m ON c.given_at < m.t1 AND (c.revoked_at IS NULL OR c.revoked_at >= m.t0)
 	),
-	activated AS (
-		SELECT l.voucher_id, l.amount FROM ledger l
-		WHERE l.kind = 'activation' AND l.voucher_id IN (SELECT id FROM rec)
-	),
 	spent AS (
-		SELECT l.voucher_id, -sum(l.amount) AS amount FROM ledger l
-		WHERE l.kind IN ('redemption', 'void') AND l.voucher_id IN (SELECT id FROM rec)
+		SELECT l.voucher_id, -sum(l.amount) AS amount
+		FROM ledger l JOIN vouchers v ON v.id = l.voucher_id JOIN months m ON m.period = v.period
+		WHERE l.kind IN ('redemption', 'void')
 		GROUP BY l.voucher_id
+	),
+	family AS (
+		SELECT f.city, v.period, v.family_id,
+			count(*) AS members,
+			count(*) FILTER (WHERE tl.linked_at < m.t1) AS linked,
+			count(c.member_id) AS consented,
+			sum(v.amount) AS issued_value,
+			count(a.id) AS activated,
+			coalesce(sum(a.amount), 0) AS activated_value,
+			count(*) FILTER (WHERE v.state = 'annulled') AS annulled,
+			coalesce(sum(v.amount) FILTER (WHERE v.state = 'annulled'), 0) AS annulled_value,
+			coalesce(sum(s.amount), 0) AS redeemed,
+			count(*) FILTER (WHERE tl.linked_at < m.t1 AND tl.blocked_at < m.t1) AS blocked
+		FROM vouchers v
+		JOIN months m ON m.period = v.period
+		JOIN families f ON f.id = v.family_id
+		LEFT JOIN ledger a ON a.voucher_id = v.id AND a.kind = 'activation'
+		LEFT JOIN spent s ON s.voucher_id = v.id
+		LEFT JOIN telegram_links tl ON tl.member_id = v.member_id
+		LEFT JOIN consented c ON c.member_id = v.member_id AND c.period = v.period
+		WHERE $4 = '' OR f.city = $4
+		GROUP BY f.city, v.period, v.family_id
 	)
-	SELECT r.city, r.period,
-		count(DISTINCT r.family_id),
-		count(DISTINCT r.member_id),
-		count(*) FILTER (WHERE tl.linked_at < r.t1),
-		count(c.member_id),
-		count(*),
-		sum(r.amount),
-		count(a.voucher_id),
-		coalesce(sum(a.amount), 0),
-		count(*) FILTER (WHERE r.state = 'annulled'),
-		coalesce(sum(r.amount) FILTER (WHERE r.state = 'annulled'), 0),
-		coalesce(sum(s.amount), 0),
-		count(*) FILTER (WHERE tl.linked_at < r.t1 AND tl.blocked_at < r.t1)
-	FROM rec r
-	LEFT JOIN telegram_links tl ON tl.member_id = r.member_id
-	LEFT JOIN consented c ON c.member_id = r.member_id AND c.period = r.period
-	LEFT JOIN activated a ON a.voucher_id = r.id
-	LEFT JOIN spent s ON s.voucher_id = r.id
-	GROUP BY r.city, r.period`
+	SELECT city, period, count(*), sum(members), sum(linked), sum(consented), sum(members), sum(issued_value),
+		sum(activated), sum(activated_value), sum(annulled), sum(annulled_value), sum(redeemed), sum(blocked)
+	FROM family
+	GROUP BY city, period`
 	rs, err := tx.Query(ctx, q, periods, starts, ends, city)
 	if err != nil {
 		return fmt.Errorf("postgres: report: vouchers: %w", err)
@@ -190,20 +196,21 @@ func reportPurchases(ctx context.Context, tx pgx.Tx, periods, starts, ends []tim
 // applicant, a minor's) within the window after their first reminder.
 func reportReminders(ctx context.Context, tx pgx.Tx, periods []time.Time, city string, row func(string, time.Time) *wallet.ReportRow) error {
 	const q = `WITH reminded AS (
-		SELECT n.member_id, mb.family_id, f.city, n.period, count(*) AS sent, min(n.sent_at) AS first_at
+		SELECT n.member_id, f.city, n.period, count(*) AS sent, min(n.sent_at) AS first_at
 		FROM notifications n
 		JOIN members mb ON mb.id = n.member_id
 		JOIN families f ON f.id = mb.family_id
 		WHERE n.kind = 'reminder' AND n.sent_at IS NOT NULL AND n.period = ANY($1::date[])
 			AND ($2 = '' OR f.city = $2)
-		GROUP BY n.member_id, mb.family_id, f.city, n.period
+		GROUP BY n.member_id, f.city, n.period
+	),
+	followed AS (
+		SELECT DISTINCT r.member_id, r.period
+		FROM reminded r JOIN vouchers v ON v.period = r.period AND v.activated_by = r.member_id
+		WHERE v.activated_at >= r.first_at AND v.activated_at <= r.first_at + $3::interval
 	)
-	SELECT r.city, r.period, sum(r.sent), count(*),
-		count(*) FILTER (WHERE EXISTS (
-			SELECT 1 FROM vouchers v
-			WHERE v.family_id = r.family_id AND v.period = r.period AND v.activated_by = r.member_id
-				AND v.activated_at >= r.first_at AND v.activated_at <= r.first_at + $3::interval))
-	FROM reminded r
+	SELECT r.city, r.period, sum(r.sent), count(*), count(x.member_id)
+	FROM reminded r LEFT JOIN followed x ON x.member_id = r.member_id AND x.period = r.period
 	GROUP BY r.city, r.period`
 	rs, err := tx.Query(ctx, q, periods, city, wallet.ReminderWindow)
 	if err != nil {
