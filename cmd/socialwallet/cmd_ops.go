@@ -227,14 +227,20 @@ func (e *env) periodCommand(ctx context.Context, fs *flag.FlagSet, period string
 }
 
 func cmdFamily(ctx context.Context, e *env, args []string) error {
+	if len(args) > 0 && args[0] == "unfreeze" {
+		return familyUnfreeze(ctx, e, args[1:])
+	}
 	if len(args) == 0 || (args[0] != "show" && args[0] != "-h" && args[0] != "--help") {
-		fmt.Fprintln(e.stderr, "usage: socialwallet family show FAMILY_ID")
+		fmt.Fprintln(e.stderr, "usage: socialwallet family show|unfreeze FAMILY_ID")
 		return exitError{2, errSilent}
 	}
 	fs := newFlags(e, "family show", "FAMILY_ID", `Shows a family: its members (IINs masked), whether each is linked to Telegram
 and has consented, the vouchers by period and state, the remaining value and
 every ledger row.`)
-	if err := parse(e, fs, args[min(1, len(args)):]); err != nil {
+	if args[0] != "show" {
+		args = append([]string{"show"}, args...)
+	}
+	if err := parse(e, fs, args[1:]); err != nil {
 		return err
 	}
 	if fs.NArg() != 1 {
@@ -255,6 +261,35 @@ every ledger row.`)
 		return err
 	}
 	printFamily(e, prog, fv)
+	return nil
+}
+
+// familyUnfreeze lifts the freeze a recipient's "Not me" put on a family.
+func familyUnfreeze(ctx context.Context, e *env, args []string) error {
+	fs := newFlags(e, "family unfreeze", "FAMILY_ID", `Lifts the freeze a recipient's "Not me" put on a family's wallet, once the
+purchase has been looked into: QR codes and purchases work again, and the
+family's open freeze rows are closed (they stay for the record). Exit status
+1 when the family is unknown or not frozen.`)
+	if err := parse(e, fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		fs.Usage()
+		return exitError{2, errSilent}
+	}
+	pool, st, err := openStore(ctx, e, true)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	svc, err := e.service(st)
+	if err != nil {
+		return err
+	}
+	if err := svc.UnfreezeFamily(ctx, fs.Arg(0)); err != nil {
+		return userError(err)
+	}
+	fmt.Fprintf(e.stdout, "family %s unfrozen: codes and purchases work again\n", fs.Arg(0))
 	return nil
 }
 

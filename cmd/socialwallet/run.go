@@ -67,7 +67,17 @@ func commands() map[string]command {
 	}
 }
 
+// run is the whole program: it prints what went wrong to stderr and returns
+// an error whose exitCode is the process status.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	err := dispatch(ctx, args, getenv, stdout, stderr)
+	if err != nil && !errors.Is(err, errSilent) && !errors.Is(err, flag.ErrHelp) {
+		fmt.Fprintln(stderr, "socialwallet:", err)
+	}
+	return err
+}
+
+func dispatch(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	cmds := commands()
 	usage := func(w io.Writer) {
 		fmt.Fprintln(w, "usage: socialwallet <command> [flags]   (socialwallet <command> --help for its flags)")
