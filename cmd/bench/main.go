@@ -126,4 +126,6 @@ func (s *scratch) drop() {
 	c.Exec(ctx, "DROP DATABASE IF EXISTS "+s.Name+" WITH (FORCE)")
 }
 
-func ratio(a, b float64) string { return strings.TrimRight(strings.TrimRight(fmt.Sprintf("%.2f", a/b), "0"), ".") + "×" }
+func ratio(a, b float64) string {
+	return strings.TrimRight(strings.TrimRight(fmt.Sprintf("%.2f", a/b), "0"), ".") + "×"
+}
