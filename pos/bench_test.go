@@ -185,4 +185,3 @@ func or(s, def string) string {
 	}
 	return s
 }
-
