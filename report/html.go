@@ -167,7 +167,7 @@ svg.overview .label { font-size: 13px; }
 svg .chart-title { fill: var(--ink); font-size: 14px; font-weight: 650; }
 svg .total { stroke: ` + totalColour + `; stroke-width: 2.5; }
 svg .curve { stroke-width: 2.2; stroke-linejoin: round; }
-svg .total-curve { stroke-width: 2.6; stroke-dasharray: 5 3; }
+svg .total-curve { stroke-width: 3; stroke-opacity: 0.85; }
 svg .reminder { stroke: #7a8599; stroke-width: 1.2; stroke-dasharray: 4 3; }
 svg .reminder-label { fill: #5f6b7d; font-size: 10.5px; font-weight: 600; }
 svg .today { stroke: #b5bcc8; stroke-width: 1; }
