@@ -247,12 +247,16 @@ func New(tb testing.TB, opts ...Option) *Server {
 
 // Start starts a server; Close stops it.
 func Start(opts ...Option) *Server {
+	// Update ids start at random, as Telegram's do, so that servers of tests
+	// running side by side never share ids (claims in a shared Redis would
+	// collide).
+	firstUpdate := 100_000 + int(randomUint()%900_000_000)
 	s := &Server{
 		token:     DefaultToken,
 		now:       time.Now,
 		changed:   make(chan struct{}),
-		nextID:    1000,
-		confirmed: 1000,
+		nextID:    firstUpdate,
+		confirmed: firstUpdate,
 		msgSeq:    map[int64]int{},
 		messages:  map[int64][]*Message{},
 		users:     map[int64]*User{},
@@ -1521,6 +1525,16 @@ func PostUpdate(ctx context.Context, client *http.Client, url, secret string, up
 	io.Copy(io.Discard, resp.Body)
 	resp.Body.Close()
 	return resp.StatusCode, nil
+}
+
+func randomUint() uint64 {
+	b := make([]byte, 8)
+	rand.Read(b)
+	var n uint64
+	for _, c := range b {
+		n = n<<8 | uint64(c)
+	}
+	return n
 }
 
 func randomID() string {
