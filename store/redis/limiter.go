@@ -26,6 +26,7 @@ type SendLimiter struct {
 	chatPrefix   string
 	interval     time.Duration
 	chatInterval time.Duration
+	tolerance    time.Duration
 }
 
 // SendLimiterConfig sets the limits. Zero fields take the defaults.
@@ -41,6 +42,10 @@ type SendLimiterConfig struct {
 	// milliseconds of jitter still arrive no more than Rate in any second:
 	// slots are (1 s + Guard) / Rate apart.
 	Guard time.Duration
+	// Tolerance is how late after its slot a message may still go (default
+	// Guard / 2); a later one takes a new slot. Together with the guard it
+	// keeps a loaded process's late wake-ups from crowding a second.
+	Tolerance time.Duration
 	// Prefix namespaces the keys (tests use one per test).
 	Prefix string
 }
@@ -57,6 +62,9 @@ func NewSendLimiter(rdb goredis.UniversalClient, cfg SendLimiterConfig) *SendLim
 	if cfg.Guard <= 0 {
 		cfg.Guard = 40 * time.Millisecond
 	}
+	if cfg.Tolerance <= 0 {
+		cfg.Tolerance = cfg.Guard / 2
+	}
 	base := cfg.Prefix + "sw:{send}:"
 	return &SendLimiter{
 		rdb:          rdb,
@@ -65,6 +73,7 @@ func NewSendLimiter(rdb goredis.UniversalClient, cfg SendLimiterConfig) *SendLim
 		chatPrefix:   base + "chat:",
 		interval:     (time.Second + cfg.Guard) / time.Duration(cfg.Rate),
 		chatInterval: cfg.ChatInterval + cfg.Guard,
+		tolerance:    cfg.Tolerance,
 	}
 }
 
@@ -108,32 +117,49 @@ return redis.call('PTTL', KEYS[1])
 // Wait blocks until a message may go to chat, or ctx ends.
 func (l *SendLimiter) Wait(ctx context.Context, chat int64) error {
 	chatKey := l.chatPrefix + strconv.FormatInt(chat, 10)
+	misses := 0
 	for {
+		t0 := time.Now()
 		res, err := sendReserveScript.Run(ctx, l.rdb, []string{l.pauseKey, l.globalKey, chatKey},
 			l.interval.Microseconds(), l.chatInterval.Microseconds()).Int64Slice()
 		if err != nil {
 			return fmt.Errorf("redis: send limiter: %w", err)
 		}
-		reserved, us := res[0] == 1, res[1]
-		if reserved && us <= 0 {
-			return nil
-		}
-		if err := sleepCtx(ctx, time.Duration(us)*time.Microsecond); err != nil {
-			return err
-		}
+		reserved, wait := res[0] == 1, time.Duration(res[1])*time.Microsecond
 		if !reserved {
+			if err := sleepCtx(ctx, wait); err != nil {
+				return err
+			}
 			continue
 		}
-		// A 429 may have paused everyone while this slot was waited for.
-		left, err := l.Paused(ctx)
-		if err != nil {
-			return err
+		// The earliest local instant the slot can be: the script ran after t0.
+		slot := t0.Add(wait)
+		if wait > 0 {
+			if err := sleepCtx(ctx, time.Until(slot)); err != nil {
+				return err
+			}
+			// A 429 may have paused everyone while this slot was waited for.
+			left, err := l.Paused(ctx)
+			if err != nil {
+				return err
+			}
+			if left > 0 {
+				continue
+			}
 		}
-		if left <= 0 {
-			return nil
+		// A slot used late would crowd the next second: a busy process that
+		// wakes (or hears from Redis) too late takes a fresh slot instead, a
+		// few times at most so that it cannot starve.
+		if time.Since(slot) > l.tolerance && misses < maxLateSlots {
+			misses++
+			continue
 		}
+		return nil
 	}
 }
+
+// maxLateSlots is how many slots one message may give up for being late.
+const maxLateSlots = 3
 
 // Pause stops every replica's sending for d (Telegram's retry_after); a
 // longer pause already set stands.
