@@ -73,6 +73,9 @@ func (b *Bot) newReq(ctx context.Context, u tgbotapi.Update) *req {
 		r.chat = u.Message.Chat.ID
 	case u.CallbackQuery != nil:
 		r.cq, r.user = u.CallbackQuery, u.CallbackQuery.From
+		if r.user == nil {
+			return nil
+		}
 		r.chat = r.user.ID
 		if m := u.CallbackQuery.Message; m != nil && m.Chat != nil {
 			if m.Chat.Type != "" && m.Chat.Type != "private" {
