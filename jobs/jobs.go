@@ -117,8 +117,11 @@ type Jobs struct {
 
 // New builds the River client on pool (whose database has River's tables).
 func New(pool *pgxpool.Pool, cfg Config) (*Jobs, error) {
-	if cfg.Program == nil || cfg.Clock == nil || cfg.Store == nil || cfg.Wallet == nil || cfg.Sender == nil || cfg.Limiter == nil {
-		return nil, errors.New("jobs: Program, Clock, Store, Wallet, Sender and Limiter are required")
+	if cfg.Program == nil || cfg.Clock == nil || cfg.Store == nil || cfg.Wallet == nil {
+		return nil, errors.New("jobs: Program, Clock, Store and Wallet are required")
+	}
+	if (cfg.Sender == nil) != (cfg.Limiter == nil) {
+		return nil, errors.New("jobs: Sender and Limiter go together")
 	}
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.DiscardHandler)
@@ -162,13 +165,14 @@ func New(pool *pgxpool.Pool, cfg Config) (*Jobs, error) {
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &tickWorker{j: j})
 	river.AddWorker(workers, &sendWorker{j: j})
+	queues := map[string]river.QueueConfig{queueSchedule: {MaxWorkers: 1}}
+	if j.sends() {
+		queues[queueNotify] = river.QueueConfig{MaxWorkers: cfg.Workers}
+	}
 	rc := &river.Config{
-		ID:     cfg.ID,
-		Logger: cfg.Log,
-		Queues: map[string]river.QueueConfig{
-			queueSchedule: {MaxWorkers: 1},
-			queueNotify:   {MaxWorkers: cfg.Workers},
-		},
+		ID:                   cfg.ID,
+		Logger:               cfg.Log,
+		Queues:               queues,
 		Workers:              workers,
 		JobTimeout:           cfg.JobTimeout,
 		RescueStuckJobsAfter: cfg.RescueAfter,
@@ -185,6 +189,11 @@ func New(pool *pgxpool.Pool, cfg Config) (*Jobs, error) {
 	return j, nil
 }
 
+// sends reports whether this process delivers notifications. One without a
+// sender (no Telegram token) still runs the schedule, so vouchers are issued
+// and annulled on time, and leaves the notifications to processes that send.
+func (j *Jobs) sends() bool { return j.cfg.Sender != nil }
+
 // Client is the River client (tests watch it; cmd inserts nothing through it).
 func (j *Jobs) Client() *river.Client[pgx.Tx] { return j.client }
 
@@ -196,11 +205,13 @@ func (j *Jobs) Run(ctx context.Context) error {
 	}
 	j.log.Info("jobs started", "rate", j.cfg.Rate, "plan_rate", j.cfg.PlanRate, "workers", j.cfg.Workers, "tick", j.cfg.Tick.String())
 	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		j.dispatchLoop(ctx)
-	}()
+	if j.sends() {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			j.dispatchLoop(ctx)
+		}()
+	}
 	<-ctx.Done()
 	wg.Wait()
 	sctx, cancel := context.WithTimeout(context.Background(), j.cfg.JobTimeout+5*time.Second)
