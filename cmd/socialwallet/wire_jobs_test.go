@@ -56,7 +56,9 @@ func TestServeRunsTheScheduleAndSendsNotices(t *testing.T) {
 	log := &syncBuffer{}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- run(ctx, []string{"socialwallet", "serve"}, func(k string) string { return vars[k] }, log, log) }()
+	go func() {
+		done <- run(ctx, []string{"socialwallet", "serve"}, func(k string) string { return vars[k] }, log, log)
+	}()
 	defer func() {
 		cancel()
 		if err := <-done; err != nil {
