@@ -27,8 +27,17 @@ func (s *Store) IssueVouchers(ctx context.Context, spec wallet.IssueSpec) (int64
 	if _, err := tx.Exec(ctx, `SELECT 1 FROM periods WHERE period = $1 FOR UPDATE`, p); err != nil {
 		return 0, fmt.Errorf("postgres: issue %s: lock period: %w", spec.Period, err)
 	}
-	// NOT EXISTS rather than ON CONFLICT: an anti-join against the period's
-	// vouchers is one hash join; ON CONFLICT probes the index once per row.
+	// An anti-join against the period's vouchers rather than ON CONFLICT, which
+	// probes the index once per row. It must be a hash join: the vouchers table
+	// often looks empty to the planner, and a nested loop would rescan the rows
+	// this very statement is inserting. The memory keeps the hash of a million
+	// existing vouchers (a re-run) in one batch.
+	if _, err := tx.Exec(ctx, `SET LOCAL enable_nestloop = off`); err != nil {
+		return 0, fmt.Errorf("postgres: issue %s: %w", spec.Period, err)
+	}
+	if _, err := tx.Exec(ctx, `SET LOCAL work_mem = '256MB'`); err != nil {
+		return 0, fmt.Errorf("postgres: issue %s: %w", spec.Period, err)
+	}
 	const issue = `INSERT INTO vouchers (member_id, family_id, period, amount, issued_at, expires_at)
 		SELECT m.id, m.family_id, $1, $2, $3, $4 FROM members m
 		WHERE m.eligible_from <= $5 AND (m.eligible_until IS NULL OR m.eligible_until >= $5)

@@ -74,7 +74,7 @@ CREATE TABLE vouchers (
     issued_at    timestamptz NOT NULL,
     expires_at   timestamptz NOT NULL,
     activated_at timestamptz,
-    activated_by bigint REFERENCES members (id),
+    activated_by bigint, -- checked by vouchers_activated_by_exists: an FK trigger would fire on every insert
     closed_at    timestamptz,
     -- One voucher per member and period; also the index by which a period is
     -- annulled and expired.
@@ -100,6 +100,15 @@ BEGIN
     RETURN NULL;
 END;
 $$;
+CREATE FUNCTION vouchers_check_activated_by() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM members WHERE id = NEW.activated_by AND family_id = NEW.family_id) THEN
+        RAISE EXCEPTION 'voucher % activated by a member outside its family', NEW.id
+            USING ERRCODE = 'foreign_key_violation';
+    END IF;
+    RETURN NEW;
+END;
+$$;
 CREATE FUNCTION vouchers_owner_fixed() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     RAISE EXCEPTION 'a voucher''s member, family, period and amount never change'
@@ -109,6 +118,8 @@ $$;
 -- +goose StatementEnd
 CREATE TRIGGER vouchers_owner_exists AFTER INSERT ON vouchers
     REFERENCING NEW TABLE AS new_vouchers FOR EACH STATEMENT EXECUTE FUNCTION vouchers_check_owner();
+CREATE TRIGGER vouchers_activated_by_exists BEFORE UPDATE OF activated_by ON vouchers
+    FOR EACH ROW WHEN (NEW.activated_by IS NOT NULL) EXECUTE FUNCTION vouchers_check_activated_by();
 CREATE TRIGGER vouchers_owner_fixed BEFORE UPDATE OF member_id, family_id, period, amount ON vouchers
     FOR EACH ROW WHEN ((OLD.member_id, OLD.family_id, OLD.period, OLD.amount)
         IS DISTINCT FROM (NEW.member_id, NEW.family_id, NEW.period, NEW.amount))
@@ -239,4 +250,4 @@ CREATE TRIGGER periods_never_deleted BEFORE DELETE OR TRUNCATE ON periods FOR EA
 
 -- +goose Down
 DROP TABLE family_freezes, redemption_lines, redemptions, qr_tokens, products, merchants, ledger CASCADE, vouchers, periods, telegram_links, consents, members, families;
-DROP FUNCTION ledger_append_only(), vouchers_check_owner(), vouchers_owner_fixed(), never_deleted();
+DROP FUNCTION ledger_append_only(), vouchers_check_owner(), vouchers_check_activated_by(), vouchers_owner_fixed(), never_deleted();
