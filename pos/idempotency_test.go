@@ -79,8 +79,10 @@ func TestRetryAfterTokenExpiredOrCodeLapsed(t *testing.T) {
 	tok := purchase{Token: w.qr(w.members[0]), ReceiptNo: "1", Lines: basket}
 	code := purchase{Code: w.code(w.members[1]), ReceiptNo: "2", Lines: basket}
 	first := map[string]redemption{}
+	firstRaw := map[string]string{}
 	for key, p := range map[string]purchase{"tok": tok, "code": code} {
-		first[key] = w.created(w.do("POST", "/v1/redemptions", p, map[string]string{"Idempotency-Key": key}))
+		r := w.do("POST", "/v1/redemptions", p, map[string]string{"Idempotency-Key": key})
+		first[key], firstRaw[key] = w.created(r), string(r.body)
 	}
 	w.clock.Advance(time.Hour)
 	// The code's Redis entry lives as long as the token: gone by now.
@@ -94,6 +96,9 @@ func TestRetryAfterTokenExpiredOrCodeLapsed(t *testing.T) {
 		r := w.do("POST", "/v1/redemptions", p, map[string]string{"Idempotency-Key": key})
 		if got := w.created(r); !reflect.DeepEqual(got, first[key]) || r.header.Get("Idempotent-Replayed") != "true" {
 			t.Errorf("retry %s an hour later = %s; want the first answer", key, r)
+		}
+		if string(r.body) != firstRaw[key] {
+			t.Errorf("retry %s answered\n%s\nthe first answer was\n%s", key, r.body, firstRaw[key])
 		}
 	}
 	if got := w.remaining(w.family); got != 1_730_000-2*72675 {
