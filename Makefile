@@ -21,6 +21,8 @@ test: vet unit fuzz
 vet:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt needed:"; gofmt -l $$(git ls-files '*.go'); exit 1; }
 	$(GO) vet $(PKGS)
+	@# The domain imports the standard library only.
+	@if $(GO) list -deps ./wallet | grep -E '^[^/]+\.[^/]+/'; then echo "wallet imports the packages above: it must use the standard library only"; exit 1; fi
 
 unit:
 	$(GO) test -count=1 -timeout 15m $(PKGS)
