@@ -216,7 +216,7 @@ func (w *world) client(t testing.TB, o clientOpts) *jobs.Jobs {
 	svc := wallet.NewService(w.prog, w.clock, secret, st)
 	j, err := jobs.New(pool, jobs.Config{
 		Program: w.prog, Clock: w.clock, Wallet: svc, Store: st,
-		Sender:      bot.NewSender(api, w.bundle, w.prog, svc, nil),
+		Sender:      bot.NewSender(api, w.bundle, w.prog, svc, bot.RenderReceipt),
 		Limiter:     rstore.NewSendLimiter(rc, rstore.SendLimiterConfig{Rate: o.rate, Prefix: w.prefix}),
 		Log:         testLog(),
 		Rate:        o.rate,

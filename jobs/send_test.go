@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"sort"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -18,6 +19,7 @@ import (
 	"socialwallet/bot"
 	"socialwallet/bot/telegramtest"
 	"socialwallet/clock"
+	"socialwallet/data"
 	"socialwallet/internal/redistest"
 	"socialwallet/jobs"
 	"socialwallet/locales"
@@ -443,4 +445,66 @@ func TestActivationInTheLastSecondRacingAnnulment(t *testing.T) {
 	}
 	t.Logf("racing the annulment: %d vouchers activated, %d annulled", activated, annulled)
 	sameSet(t, "annulment notices", w.notified(t, w.jan, wallet.NoticeAnnulled, 0), w.audience(t, w.jan, wallet.NoticeAnnulled))
+}
+
+func TestReceiptsGoThroughTheSameSender(t *testing.T) {
+	w := newWorld(t)
+	w.clock.Set(w.at(time.January, 12, 15, 0, 0))
+	w.families(t, 1, 2)
+	w.link(t, `true`)
+	j := w.client(t, clientOpts{id: "till"})
+	if err := j.Tick(w.ctx); err != nil { // issues January
+		t.Fatal(err)
+	}
+	w.exec(t, `UPDATE notifications SET queued_at = now(), sent_at = now()`)
+	if _, bad, err := w.svc.ImportCatalog(w.ctx, data.SZPT()); err != nil || len(bad) > 0 {
+		t.Fatalf("ImportCatalog() = %v, %v", bad, err)
+	}
+	_, key, err := w.svc.AddMerchant(w.ctx, wallet.Merchant{Name: "Дүкен", City: "kokshetau", Address: "Абай 1", Lat: 53.28, Lon: 69.39, DiscountBP: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	merchant, err := w.svc.MerchantByKey(w.ctx, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mother := w.ids(t, `SELECT id FROM members WHERE role = 'applicant'`)[0]
+	w.activate(t, fmt.Sprintf(`m.id = %d`, mother))
+	_, signed, err := w.svc.IssueQR(w.ctx, mother)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, _, err := w.svc.Redeem(w.ctx, wallet.RedeemRequest{Merchant: merchant, Token: signed, IdempotencyKey: "k-1",
+		RequestHash: []byte("h1"), ReceiptNo: "1", Lines: []wallet.LineInput{{Product: "flour-wheat-1", QtyMilli: 2000, UnitPrice: 50000}}})
+	if err != nil {
+		t.Fatalf("Redeem() = %v", err)
+	}
+	if _, err := w.svc.VoidRedemption(w.ctx, merchant.ID, r.ID); err != nil {
+		t.Fatalf("VoidRedemption() = %v", err)
+	}
+	base := w.finished(t)
+	if n := w.count(t, `SELECT count(*) FROM notifications WHERE kind IN ('receipt', 'void') AND ref_id = $1`, r.ID); n != 2 {
+		t.Fatalf("%d receipt notifications queued by the purchase and the void; want 2", n)
+	}
+	run(t, j)
+	w.waitFinished(t, base+2, 20*time.Second)
+	msgs := w.tg.Messages(chatOf(mother))
+	if len(msgs) != 2 {
+		t.Fatalf("the buyer got %d messages; want the receipt and the void", len(msgs))
+	}
+	rc, err := w.svc.Receipt(w.ctx, r.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lang := "ru"
+	if mother%2 == 0 {
+		lang = "kk"
+	}
+	want, _ := bot.RenderReceipt(w.bundle, lang, rc)
+	if got := msgs[1].Body(); got != want {
+		t.Errorf("void message = %q; want the receipt as rendered now: %q", got, want)
+	}
+	if !strings.Contains(msgs[0].Body(), "Дүкен") {
+		t.Errorf("receipt = %q; want the store's name", msgs[0].Body())
+	}
 }
