@@ -52,11 +52,11 @@ func BenchmarkRedemptionsVsPgbench(b *testing.B) {
 				if i >= int64(len(tokens)) {
 					return
 				}
-				r := w.do("POST", "/v1/redemptions", purchase{Token: tokens[i], ReceiptNo: strconv.Itoa(c), Lines: basket},
+				r, err := w.send("POST", "/v1/redemptions", purchase{Token: tokens[i], ReceiptNo: strconv.Itoa(c), Lines: basket},
 					map[string]string{"Idempotency-Key": "bench-" + strconv.FormatInt(i, 10)})
-				if r.status != 201 {
+				if err != nil || r.status != 201 {
 					failed.Add(1)
-					firstErr.Do(func() { b.Errorf("purchase %d = %s", i, r) })
+					firstErr.Do(func() { b.Errorf("purchase %d = %s, %v", i, r, err) })
 				}
 			}
 		}()

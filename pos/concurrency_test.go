@@ -31,8 +31,12 @@ func TestThousandTillsOneToken(t *testing.T) {
 			defer wg.Done()
 			<-gate
 			// Each till has its own idempotency key: these are different purchases.
-			replies[i] = w.on(t).do("POST", "/v1/redemptions", purchase{Token: tok, ReceiptNo: fmt.Sprint(i), Lines: basket},
+			var err error
+			replies[i], err = w.send("POST", "/v1/redemptions", purchase{Token: tok, ReceiptNo: fmt.Sprint(i), Lines: basket},
 				map[string]string{"Idempotency-Key": fmt.Sprintf("till-%d", i)})
+			if err != nil {
+				t.Error(err)
+			}
 		}()
 	}
 	close(gate)
@@ -132,8 +136,12 @@ func TestTwoHundredTokensOneFamily(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			<-gate
-			replies[i] = w.on(t).do("POST", "/v1/redemptions", purchase{Token: tokens[i], ReceiptNo: fmt.Sprint(i), Lines: lines},
+			var err error
+			replies[i], err = w.send("POST", "/v1/redemptions", purchase{Token: tokens[i], ReceiptNo: fmt.Sprint(i), Lines: lines},
 				map[string]string{"Idempotency-Key": fmt.Sprintf("member-%d", i)})
+			if err != nil {
+				t.Error(err)
+			}
 		}()
 	}
 	close(gate)

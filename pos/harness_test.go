@@ -222,6 +222,16 @@ func (r reply) String() string { return fmt.Sprintf("%d %s", r.status, r.body) }
 // (to "" for none).
 func (w *world) do(method, path string, body any, hdr map[string]string) reply {
 	w.t.Helper()
+	r, err := w.send(method, path, body, hdr)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	return r
+}
+
+// send is do for goroutines other than the test's: it reports instead of
+// stopping the test.
+func (w *world) send(method, path string, body any, hdr map[string]string) (reply, error) {
 	var rd io.Reader
 	switch b := body.(type) {
 	case nil:
@@ -230,13 +240,13 @@ func (w *world) do(method, path string, body any, hdr map[string]string) reply {
 	default:
 		raw, err := json.Marshal(b)
 		if err != nil {
-			w.t.Fatal(err)
+			return reply{}, err
 		}
 		rd = bytes.NewReader(raw)
 	}
 	req, err := http.NewRequestWithContext(w.ctx, method, w.url+path, rd)
 	if err != nil {
-		w.t.Fatal(err)
+		return reply{}, err
 	}
 	if rd != nil {
 		req.Header.Set("Content-Type", "application/json")
@@ -251,14 +261,14 @@ func (w *world) do(method, path string, body any, hdr map[string]string) reply {
 	}
 	resp, err := w.client.Do(req)
 	if err != nil {
-		w.t.Fatalf("%s %s: %v", method, path, err)
+		return reply{}, fmt.Errorf("%s %s: %w", method, path, err)
 	}
 	defer resp.Body.Close()
 	raw, err := io.ReadAll(resp.Body)
 	if err != nil {
-		w.t.Fatalf("%s %s: read: %v", method, path, err)
+		return reply{}, fmt.Errorf("%s %s: read: %w", method, path, err)
 	}
-	return reply{status: resp.StatusCode, header: resp.Header, body: raw}
+	return reply{status: resp.StatusCode, header: resp.Header, body: raw}, nil
 }
 
 type line struct {

@@ -118,7 +118,11 @@ func TestSameKeyConcurrently(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			replies[i] = w.do("POST", "/v1/redemptions", p, map[string]string{"Idempotency-Key": "same"})
+			var err error
+			replies[i], err = w.send("POST", "/v1/redemptions", p, map[string]string{"Idempotency-Key": "same"})
+			if err != nil {
+				t.Error(err)
+			}
 		}()
 	}
 	wg.Wait()
