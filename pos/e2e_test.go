@@ -302,3 +302,48 @@ func TestPurchaseFromTheBotsQRWithReceiptInTheChat(t *testing.T) {
 		})
 	}
 }
+
+// TestReceiptSurvivesATelegramOutage: Telegram fails the receipt twice; the
+// job retries and the recipient gets it once, late but whole.
+func TestReceiptSurvivesATelegramOutage(t *testing.T) {
+	s := newShop(t)
+	u := s.tg.NewUser(800, "kk")
+	s.linkAndActivate(u, s.people[0], "kk")
+	token, _ := s.showQR(u, "kk")
+	before := len(u.Messages())
+	s.tg.ServerError("sendMessage", http.StatusBadGateway, 2)
+
+	st, body := s.post("/v1/redemptions", map[string]any{"token": token, "receipt_no": "1", "lines": basket}, "outage")
+	if st != 201 {
+		t.Fatalf("purchase = %d %s", st, body)
+	}
+	var red redemption
+	json.Unmarshal(body, &red)
+	m := s.nextMessage(u, before)
+	failed := 0
+	for _, c := range s.tg.CallsTo("sendMessage") {
+		if c.ChatID == u.ID() && c.Status == http.StatusBadGateway {
+			failed++
+		}
+	}
+	if failed != 2 {
+		t.Errorf("%d receipt sends failed; want the 2 of the outage", failed)
+	}
+	if _, ok := m.ButtonWithData(fmt.Sprintf("notme:%d", red.ID)); !ok || !strings.Contains(m.Text, "Дәмді") {
+		t.Errorf("receipt after the outage = %q %+v", m.Text, m.Buttons())
+	}
+	// The job is finished when its notification is marked sent; no attempt follows.
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		var sent bool
+		s.store.Pool().QueryRow(s.ctx, `SELECT sent_at IS NOT NULL FROM notifications WHERE kind = 'receipt' AND ref_id = $1`, red.ID).Scan(&sent)
+		if sent {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("receipt notification never marked sent")
+		}
+	}
+	if n := len(u.Messages()); n != before+1 {
+		t.Errorf("%d messages after the receipt; want exactly one receipt", n-before)
+	}
+}
