@@ -34,7 +34,7 @@ func BenchmarkRedemptionsVsPgbench(b *testing.B) {
 		b.Skip("pgbench not on PATH")
 	}
 	const clients = 16
-	w := newWorld(b)
+	w := newWorldConns(b, 32)
 	tokens := w.benchTokens(b.N)
 
 	var next atomic.Int64

@@ -21,7 +21,6 @@ import (
 	"socialwallet/clock"
 	"socialwallet/data"
 	"socialwallet/internal/fixtures"
-	"socialwallet/internal/pgtest"
 	"socialwallet/internal/redistest"
 	"socialwallet/jobs"
 	"socialwallet/locales"
@@ -50,7 +49,7 @@ type shop struct {
 func newShop(t *testing.T) *shop {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	pool := pgtest.Pool(t)
+	pool := testPool(t, 16)
 	rc, prefix := redistest.Client(t)
 	st := postgres.New(pool)
 	prog := program.Default()

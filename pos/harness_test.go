@@ -95,8 +95,32 @@ func (s *syncBuffer) String() string {
 
 func newWorld(t testing.TB, tune ...func(*wallet.Program)) *world {
 	t.Helper()
+	return newWorldConns(t, 16, tune...)
+}
+
+// testPool opens a pool of at most conns connections on a fresh database.
+// The tests' own bound: many test packages share one server, and requests
+// beyond it queue for a connection as they would in production.
+func testPool(t testing.TB, conns int32) *pgxpool.Pool {
+	t.Helper()
+	cfg, err := pgxpool.ParseConfig(pgtest.URL(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.MaxConns = conns
+	pool, err := pgxpool.NewWithConfig(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(pool.Close)
+	return pool
+}
+
+// newWorldConns is newWorld with a pool of conns connections.
+func newWorldConns(t testing.TB, conns int32, tune ...func(*wallet.Program)) *world {
+	t.Helper()
 	ctx := context.Background()
-	pool := pgtest.Pool(t)
+	pool := testPool(t, conns)
 	rc, prefix := redistest.Client(t)
 	st := postgres.New(pool)
 	prog := program.Default()
