@@ -66,10 +66,13 @@ func qrMAC(secret, payload []byte) []byte {
 func ParseQRToken(secret []byte, s string, now time.Time) (QRToken, error) {
 	var t QRToken
 	s = strings.TrimSpace(s)
-	if !strings.HasPrefix(s, qrPrefix) || len(s) > 128 {
+	// One token has exactly one text: the strict decoder refuses padding bits
+	// and the check refuses line breaks the lenient decoder would skip, so a
+	// retyped token cannot pass as a different request.
+	if !strings.HasPrefix(s, qrPrefix) || len(s) > 128 || strings.ContainsAny(s, "\r\n= \t") {
 		return t, Errorf(CodeTokenInvalid, "not a wallet QR token")
 	}
-	raw, err := base64.RawURLEncoding.DecodeString(s[len(qrPrefix):])
+	raw, err := base64.RawURLEncoding.Strict().DecodeString(s[len(qrPrefix):])
 	if err != nil || len(raw) < 12+1+8+qrMACSize {
 		return t, Errorf(CodeTokenInvalid, "malformed QR token")
 	}

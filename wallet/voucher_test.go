@@ -174,6 +174,8 @@ func TestQRToken(t *testing.T) {
 		{"not a token", "hello", secret, now, CodeTokenInvalid},
 		{"truncated", s[:len(s)-4], secret, now, CodeTokenInvalid},
 		{"empty", "", secret, now, CodeTokenInvalid},
+		{"line break inside", s[:10] + "\n" + s[10:], secret, now, CodeTokenInvalid},
+		{"padding added", s + "==", secret, now, CodeTokenInvalid},
 	}
 	for _, tt := range tests {
 		if _, err := ParseQRToken(tt.key, tt.in, tt.now); ErrorCode(err) != tt.want {

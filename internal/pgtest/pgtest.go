@@ -90,7 +90,8 @@ func Pool(t testing.TB) *pgxpool.Pool {
 	if err != nil {
 		t.Fatalf("pgtest: %v", err)
 	}
-	cfg.MaxConns = 64
+	// Two test binaries run at once and PostgreSQL allows 100 connections.
+	cfg.MaxConns = 24
 	pool, err := pgxpool.NewWithConfig(context.Background(), cfg)
 	if err != nil {
 		t.Fatalf("pgtest: %v", err)
