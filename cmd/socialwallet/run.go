@@ -61,7 +61,7 @@ func commands() map[string]command {
 		"issue":           {"issue a period's vouchers", cmdIssue},
 		"annul":           {"annul a period's unactivated vouchers after its deadline", cmdAnnul},
 		"expire":          {"lapse activated value whose expiry has come", cmdExpire},
-		"family":          {"show a family's members, vouchers and ledger", cmdFamily},
+		"family":          {"show a family's members, vouchers and ledger; unfreeze it", cmdFamily},
 		"program":         {"print the embedded default programme file", cmdProgram},
 		"health":          {"ask the running service whether it is alive or ready", cmdHealth},
 		"report":          {"the pilot's evaluation report by city and month (text, csv, html)", cmdReport},
