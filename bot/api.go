@@ -51,6 +51,17 @@ func NewAPI(ctx context.Context, token, endpoint string, hc *http.Client) (*API,
 	if hc == nil {
 		hc = &http.Client{Timeout: 70 * time.Second}
 	}
+	if hc.Transport == nil {
+		// The default keeps two idle connections per host: with replies to
+		// many chats at once every other request would dial (and shake
+		// hands over TLS) anew.
+		t := http.DefaultTransport.(*http.Transport).Clone()
+		t.MaxIdleConns = 256
+		t.MaxIdleConnsPerHost = 256
+		c := *hc
+		c.Transport = t
+		hc = &c
+	}
 	setLoggerOnce.Do(func() { tgbotapi.SetLogger(discardLogger{}) })
 	a := &API{http: hc, token: token}
 	// The library calls getMe in its constructor without a context; build the

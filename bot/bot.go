@@ -67,6 +67,12 @@ type LinkAttempts interface {
 	Reset(ctx context.Context, user int64) error
 }
 
+// ClaimLoader claims an update and reads its user's session in one round
+// trip; when set it replaces Claims.Claim and Sessions.Load on the hot path.
+type ClaimLoader interface {
+	ClaimAndLoad(ctx context.Context, updateID, user int64) (first bool, session []byte, err error)
+}
+
 // ChatLocker gives one replica at a time a chat's updates (webhook mode
 // behind a load balancer).
 type ChatLocker interface {
@@ -85,8 +91,9 @@ type Config struct {
 	Codes    FallbackCodes
 	Attempts LinkAttempts
 
-	NotMe     NotMe      // nil: "Not me" answers that the service is unavailable
-	ChatLocks ChatLocker // nil: order within this process only
+	Intake    ClaimLoader // nil: Claims and Sessions one after the other
+	NotMe     NotMe       // nil: "Not me" answers that the service is unavailable
+	ChatLocks ChatLocker  // nil: order within this process only
 	Log       *slog.Logger
 	// Workers bounds how many chats are handled at once (default 64).
 	Workers int
@@ -112,12 +119,15 @@ type Bot struct {
 	codes    FallbackCodes
 	attempts LinkAttempts
 	locks    ChatLocker
+	intake   ClaimLoader
 	log      *slog.Logger
 	seq      *sequencer
 	retry    Retry
 	poll     time.Duration
 	timeout  time.Duration
 	menu     map[string]string // reply keyboard text (either language) → command
+	static   map[string]string // lang + "/" + id → text, for messages without data
+	menus    map[string]tgbotapi.ReplyKeyboardMarkup
 }
 
 // New checks cfg and builds the bot.
@@ -129,7 +139,7 @@ func New(cfg Config) (*Bot, error) {
 	}
 	b := &Bot{
 		api: cfg.API, w: cfg.Wallet, notMe: cfg.NotMe, prog: cfg.Program, clock: cfg.Clock, loc: cfg.Locales,
-		sessions: cfg.Sessions, claims: cfg.Claims, codes: cfg.Codes, attempts: cfg.Attempts, locks: cfg.ChatLocks,
+		sessions: cfg.Sessions, claims: cfg.Claims, codes: cfg.Codes, attempts: cfg.Attempts, locks: cfg.ChatLocks, intake: cfg.Intake,
 		log: cfg.Log, retry: cfg.Retry.orDefault(), poll: cfg.PollTimeout, timeout: cfg.HandleTimeout,
 	}
 	if b.log == nil {
@@ -147,6 +157,20 @@ func New(cfg Config) (*Bot, error) {
 	b.seq = newSequencer(cfg.Workers)
 	if err := b.checkTexts(); err != nil {
 		return nil, err
+	}
+	// Messages without data are rendered once: they are most of what the
+	// keyboards and short answers say.
+	b.static = map[string]string{}
+	for _, lang := range locales.Langs {
+		for _, id := range b.loc.IDs(lang) {
+			if text, err := b.loc.Render(lang, id, nil); err == nil {
+				b.static[lang+"/"+id] = text
+			}
+		}
+	}
+	b.menus = map[string]tgbotapi.ReplyKeyboardMarkup{}
+	for _, lang := range locales.Langs {
+		b.menus[lang] = b.buildMainMenu(lang)
 	}
 	b.menu = map[string]string{}
 	for _, lang := range locales.Langs {
@@ -193,7 +217,16 @@ func (b *Bot) Handle(ctx context.Context, u tgbotapi.Update) {
 			defer unlock()
 		}
 	}
-	first, err := b.claims.Claim(ctx, int64(u.UpdateID))
+	var (
+		first bool
+		raw   []byte
+		err   error
+	)
+	if b.intake != nil {
+		first, raw, err = b.intake.ClaimAndLoad(ctx, int64(u.UpdateID), r.user.ID)
+	} else {
+		first, err = b.claims.Claim(ctx, int64(u.UpdateID))
+	}
 	if err != nil {
 		// Better to risk handling a redelivery than to ignore the person.
 		b.log.Warn("bot: claim update", "update", u.UpdateID, "err", err)
@@ -203,7 +236,12 @@ func (b *Bot) Handle(ctx context.Context, u tgbotapi.Update) {
 		b.log.Debug("bot: update already handled", "update", u.UpdateID)
 		return
 	}
-	b.loadSession(r)
+	if b.intake == nil {
+		if raw, err = b.sessions.Load(ctx, r.user.ID); err != nil {
+			b.log.Warn("bot: load session", "update", u.UpdateID, "err", err)
+		}
+	}
+	b.loadSession(r, raw)
 	b.route(r)
 	b.saveSession(r)
 }
@@ -213,5 +251,10 @@ func (b *Bot) now() time.Time { return b.clock.Now() }
 
 // t renders a message in lang.
 func (b *Bot) t(lang, id string, data map[string]any, count ...int) string {
+	if data == nil && len(count) == 0 {
+		if s, ok := b.static[lang+"/"+id]; ok {
+			return s
+		}
+	}
 	return b.loc.T(lang, id, data, count...)
 }

@@ -48,7 +48,7 @@ func (b *Bot) languagePicker(r *req) {
 
 func (b *Bot) pickLanguage(r *req, id string) {
 	if m, err := b.sayT(r, id, nil, b.langPicker(r.lang())); err == nil {
-		r.s.Step = m.MessageID
+		r.s.Step = m
 	}
 }
 
@@ -154,7 +154,7 @@ func (b *Bot) onIIN(r *req) {
 	}
 	text = b.t(r.lang(), "linked", map[string]any{"Name": name}) + "\n\n" + b.consentText(r.lang())
 	if m, err := b.say(r, text, b.consentButtons(r.lang())); err == nil {
-		r.s.Step = m.MessageID
+		r.s.Step = m
 	}
 }
 

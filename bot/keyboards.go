@@ -20,7 +20,9 @@ var menuRows = [][]menuItem{
 // commandList is the command menu (setMyCommands), in its order.
 var commandList = []string{"balance", "activate", "qr", "family", "history", "stores", "consent", "language", "help", "start"}
 
-func (b *Bot) mainMenu(lang string) tgbotapi.ReplyKeyboardMarkup {
+func (b *Bot) mainMenu(lang string) tgbotapi.ReplyKeyboardMarkup { return b.menus[lang] }
+
+func (b *Bot) buildMainMenu(lang string) tgbotapi.ReplyKeyboardMarkup {
 	var rows [][]tgbotapi.KeyboardButton
 	for _, row := range menuRows {
 		var r []tgbotapi.KeyboardButton

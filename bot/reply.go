@@ -3,6 +3,8 @@ package bot
 import (
 	"context"
 	"encoding/json"
+	"fmt"
+	"strconv"
 	"strings"
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
@@ -11,26 +13,42 @@ import (
 )
 
 // say sends text to the user's chat with an optional keyboard (inline or
-// reply). Temporary failures are retried; a failure in the end is logged.
-func (b *Bot) say(r *req, text string, markup any) (tgbotapi.Message, error) {
-	m := tgbotapi.NewMessage(r.chat, text)
+// reply) and returns the message's id. Temporary failures are retried; a
+// failure in the end is logged. The request is built here and only the id is
+// read back: the library's full Message decoding is the costliest part of a
+// reply.
+func (b *Bot) say(r *req, text string, markup any) (int, error) {
+	params := tgbotapi.Params{"chat_id": strconv.FormatInt(r.chat, 10), "text": text}
 	if markup != nil {
-		m.ReplyMarkup = markup
+		mk, err := json.Marshal(markup)
+		if err != nil {
+			return 0, err
+		}
+		params["reply_markup"] = string(mk)
 	}
-	var out tgbotapi.Message
+	var id int
 	err := b.do(r.ctx, "sendMessage", func(ctx context.Context) error {
-		var err error
-		out, err = b.api.Send(ctx, m)
-		return err
+		resp, err := b.api.Raw(ctx, "sendMessage", params)
+		if err != nil {
+			return err
+		}
+		var m struct {
+			MessageID int `json:"message_id"`
+		}
+		if err := json.Unmarshal(resp.Result, &m); err != nil {
+			return fmt.Errorf("telegram sendMessage: result: %w", err)
+		}
+		id = m.MessageID
+		return nil
 	})
 	if err != nil {
 		b.log.Warn("bot: send", "update", r.upd.UpdateID, "code", Code(err), "err", err)
 	}
-	return out, err
+	return id, err
 }
 
 // sayT is say with a message ID in the user's language.
-func (b *Bot) sayT(r *req, id string, data map[string]any, markup any) (tgbotapi.Message, error) {
+func (b *Bot) sayT(r *req, id string, data map[string]any, markup any) (int, error) {
 	return b.say(r, b.t(r.lang(), id, data), markup)
 }
 

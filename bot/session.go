@@ -105,13 +105,9 @@ func chatOf(u tgbotapi.Update) int64 {
 	return 0
 }
 
-// loadSession reads the user's session; without one it rebuilds what it can
-// from the link in PostgreSQL (a linked user goes on at the menu).
-func (b *Bot) loadSession(r *req) {
-	raw, err := b.sessions.Load(r.ctx, r.user.ID)
-	if err != nil {
-		b.log.Warn("bot: load session", "update", r.upd.UpdateID, "err", err)
-	}
+// loadSession decodes the user's session; without one it rebuilds what it
+// can from the link in PostgreSQL (a linked user goes on at the menu).
+func (b *Bot) loadSession(r *req, raw []byte) {
 	if raw != nil && json.Unmarshal(raw, &r.s) == nil && wallet.ValidLang(r.s.Lang) {
 		r.loaded = raw
 		return

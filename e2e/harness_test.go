@@ -102,10 +102,13 @@ func (h *harness) config(opts ...option) bot.Config {
 		h.t.Fatalf("NewAPI = %v", err)
 	}
 	h.api = api
+	sessions := rstore.NewSessions(h.rc, h.prefix, 24*time.Hour)
+	claims := rstore.NewDedupe(h.rc, h.prefix, api.Self.ID, 24*time.Hour)
 	cfg := bot.Config{
 		API: api, Wallet: h.svc, NotMe: h.svc, Program: h.prog, Clock: h.clock, Locales: h.loc,
-		Sessions:    rstore.NewSessions(h.rc, h.prefix, 24*time.Hour),
-		Claims:      rstore.NewDedupe(h.rc, h.prefix, api.Self.ID, 24*time.Hour),
+		Sessions:    sessions,
+		Claims:      claims,
+		Intake:      rstore.Intake{Claims: claims, Sessions: sessions},
 		Codes:       rstore.NewCodes(h.rc, h.prefix),
 		Attempts:    rstore.NewLinkAttempts(h.rc, h.prefix, 5, time.Hour),
 		PollTimeout: time.Second,

@@ -53,6 +53,11 @@ type BotStore interface {
 	// ActiveMerchants lists merchants taking vouchers, of city or of every
 	// city when city is empty.
 	ActiveMerchants(ctx context.Context, city string) ([]Merchant, error)
+	// OverviewFamily is FamilyView without the ledger, read in one round
+	// trip: the bot's most frequent read. Members carry what the screens
+	// and the activation rule need (no IIN hash, phone or eligibility), and
+	// only a standing consent.
+	OverviewFamily(ctx context.Context, familyID string) (FamilyView, error)
 }
 
 func (s *Service) botStore() (BotStore, error) {
@@ -236,7 +241,11 @@ func (o Overview) VoucherOf(memberID int64) (Voucher, bool) {
 // Overview gathers what member (of family) sees now. A member who is not in
 // the family is not_found.
 func (s *Service) Overview(ctx context.Context, familyID string, memberID int64) (Overview, error) {
-	fv, err := s.Store.FamilyView(ctx, familyID)
+	st, err := s.botStore()
+	if err != nil {
+		return Overview{}, err
+	}
+	fv, err := st.OverviewFamily(ctx, familyID)
 	if err != nil {
 		return Overview{}, err
 	}

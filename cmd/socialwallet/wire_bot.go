@@ -37,6 +37,8 @@ func wireBot(ctx context.Context, d *deps) error {
 	if err != nil {
 		return fmt.Errorf("bot: %w", err)
 	}
+	sessions := rstore.NewSessions(d.redis, redisKeys, botSessionTTL)
+	claims := rstore.NewDedupe(d.redis, redisKeys, api.Self.ID, botClaimTTL)
 	cfg := bot.Config{
 		API:         api,
 		Wallet:      d.service,
@@ -44,8 +46,9 @@ func wireBot(ctx context.Context, d *deps) error {
 		Program:     d.program,
 		Clock:       d.clock,
 		Locales:     locales.MustLoad(),
-		Sessions:    rstore.NewSessions(d.redis, redisKeys, botSessionTTL),
-		Claims:      rstore.NewDedupe(d.redis, redisKeys, api.Self.ID, botClaimTTL),
+		Sessions:    sessions,
+		Claims:      claims,
+		Intake:      rstore.Intake{Claims: claims, Sessions: sessions},
 		Codes:       rstore.NewCodes(d.redis, redisKeys),
 		Attempts:    rstore.NewLinkAttempts(d.redis, redisKeys, botLinkFailures, botLinkLock),
 		Log:         log,

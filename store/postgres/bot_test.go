@@ -165,3 +165,50 @@ func TestOverviewHistoryAndStores(t *testing.T) {
 		t.Errorf("History = %+v, %v; want the purchase at Береке in programme time", hist, err)
 	}
 }
+
+func TestOverviewFamilyMatchesFamilyView(t *testing.T) {
+	e := newEnv(t, almaty(t, "2026-01-10 12:00:00"))
+	people := e.importFamilies(t, 2, 4)
+	jan := wallet.Period{Year: 2026, Month: time.January}
+	if _, err := e.svc.Issue(e.ctx, jan); err != nil {
+		t.Fatal(err)
+	}
+	mother := e.member(t, people[0].IIN)
+	e.svc.GiveConsent(e.ctx, mother.ID)
+	e.svc.Activate(e.ctx, mother.ID, jan)
+	want, err := e.store.FamilyView(e.ctx, mother.FamilyID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := e.store.OverviewFamily(e.ctx, mother.FamilyID)
+	if err != nil {
+		t.Fatalf("OverviewFamily = %v", err)
+	}
+	if got.ID != want.ID || got.City != want.City || len(got.Members) != len(want.Members) || len(got.Vouchers) != len(want.Vouchers) || got.Ledger != nil {
+		t.Fatalf("OverviewFamily = %+v; want FamilyView %+v without the ledger", got, want)
+	}
+	for i := range want.Members {
+		g, w := got.Members[i], want.Members[i]
+		if g.ID != w.ID || g.Linked != w.Linked || g.Consent.Active() != w.Consent.Active() || g.Role != w.Role ||
+			g.IINLast4 != w.IINLast4 || !g.BirthDate.Equal(w.BirthDate) || g.FullName != w.FullName {
+			t.Errorf("member %d = %+v; want %+v", i, g, w)
+		}
+	}
+	for i := range want.Vouchers {
+		if got.Vouchers[i] != want.Vouchers[i] {
+			t.Errorf("voucher %d = %+v; want %+v", i, got.Vouchers[i], want.Vouchers[i])
+		}
+	}
+	if got.Remaining() != wallet.TengeToTiyn(3*4325) {
+		t.Errorf("Remaining = %s", got.Remaining())
+	}
+	// A missing family is not_found, and the pool is fine afterwards.
+	for i := 0; i < 3; i++ {
+		if _, err := e.store.OverviewFamily(e.ctx, "F-none"); !wallet.IsCode(err, wallet.CodeNotFound) {
+			t.Errorf("OverviewFamily(missing) = %v; want not_found", err)
+		}
+	}
+	if _, err := e.store.OverviewFamily(e.ctx, mother.FamilyID); err != nil {
+		t.Errorf("OverviewFamily after failures = %v", err)
+	}
+}

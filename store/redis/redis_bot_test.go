@@ -228,3 +228,24 @@ func TestChatLocksExclude(t *testing.T) {
 		u3()
 	}
 }
+
+func TestIntakeClaimsAndLoadsInOneGo(t *testing.T) {
+	c, prefix := redistest.Client(t)
+	ctx := context.Background()
+	in := rstore.Intake{Claims: rstore.NewDedupe(c, prefix, 1, time.Hour), Sessions: rstore.NewSessions(c, prefix, time.Hour)}
+	first, s, err := in.ClaimAndLoad(ctx, 10, 42)
+	if err != nil || !first || s != nil {
+		t.Fatalf("ClaimAndLoad(new) = %v, %q, %v; want first, no session", first, s, err)
+	}
+	in.Sessions.Save(ctx, 42, []byte("x"))
+	first, s, err = in.ClaimAndLoad(ctx, 10, 42)
+	if err != nil || first || string(s) != "x" {
+		t.Errorf("ClaimAndLoad(again) = %v, %q, %v; want not first, the session", first, s, err)
+	}
+	if ok, _ := in.Claims.Claim(ctx, 11); !ok {
+		t.Error("Claim and ClaimAndLoad disagree on keys")
+	}
+	if first, _, _ := in.ClaimAndLoad(ctx, 11, 42); first {
+		t.Error("an update claimed by Claim was claimed again")
+	}
+}

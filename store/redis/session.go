@@ -126,3 +126,33 @@ func (a *LinkAttempts) Reset(ctx context.Context, user int64) error {
 	}
 	return nil
 }
+
+// Intake does what every update needs first — claim its id, read its user's
+// session — in one round trip.
+type Intake struct {
+	Claims   *Dedupe
+	Sessions *Sessions
+}
+
+// ClaimAndLoad claims updateID and returns whether the claim was the first,
+// with the user's session (nil when none).
+func (i Intake) ClaimAndLoad(ctx context.Context, updateID, user int64) (bool, []byte, error) {
+	pipe := i.Claims.c.Pipeline()
+	claim := pipe.SetNX(ctx, i.Claims.prefix+strconv.FormatInt(updateID, 10), 1, i.Claims.ttl)
+	get := pipe.Get(ctx, i.Sessions.key(user))
+	if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, goredis.Nil) {
+		return false, nil, fmt.Errorf("redis: claim update and load session: %w", err)
+	}
+	first, err := claim.Result()
+	if err != nil {
+		return false, nil, fmt.Errorf("redis: claim update: %w", err)
+	}
+	b, err := get.Bytes()
+	if errors.Is(err, goredis.Nil) {
+		return first, nil, nil
+	}
+	if err != nil {
+		return first, nil, fmt.Errorf("redis: load session: %w", err)
+	}
+	return first, b, nil
+}
