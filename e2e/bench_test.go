@@ -131,11 +131,14 @@ func serverCPU(only string, names ...string) time.Duration {
 // PostgreSQL and Redis servers, and that of the whole machine (with whatever
 // else runs on it) per update.
 func BenchmarkBalanceEndToEnd(b *testing.B) {
-	workers := 64
+	workers, conns := 64, 0
 	if v, err := strconv.Atoi(os.Getenv("BENCH_WORKERS")); err == nil {
 		workers = v
 	}
-	h := newHarness(b, func(c *bot.Config) { c.Workers = workers })
+	if v, err := strconv.Atoi(os.Getenv("BENCH_PG_CONNS")); err == nil {
+		conns = v
+	}
+	h := newHarnessConns(b, int32(conns), func(c *bot.Config) { c.Workers = workers })
 	users := benchUsers(b, h, 300)
 	texts := map[string]string{"kk": h.T("kk", "btn_balance", nil), "ru": h.T("ru", "btn_balance", nil)}
 	h.stop()

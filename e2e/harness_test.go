@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
 	goredis "github.com/redis/go-redis/v9"
 
 	"socialwallet/bot"
@@ -67,7 +68,27 @@ type option func(*bot.Config)
 // the bot at 10 January, noon, Kazakhstan time.
 func newHarness(t testing.TB, opts ...option) *harness {
 	t.Helper()
-	pool := pgtest.Pool(t)
+	return newHarnessConns(t, 0, opts...)
+}
+
+// newHarnessConns is newHarness with a pool of at most conns connections
+// (0: the test default); serve's pool has pgx's default, max(4, CPUs).
+func newHarnessConns(t testing.TB, conns int32, opts ...option) *harness {
+	t.Helper()
+	var pool *pgxpool.Pool
+	if conns == 0 {
+		pool = pgtest.Pool(t)
+	} else {
+		cfg, err := pgxpool.ParseConfig(pgtest.URL(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg.MaxConns = conns
+		if pool, err = pgxpool.NewWithConfig(context.Background(), cfg); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(pool.Close)
+	}
 	st := postgres.New(pool)
 	prog := program.Default()
 	clk := clock.Frozen(almaty(t, "2026-01-10 12:00:00"))

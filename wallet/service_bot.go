@@ -53,10 +53,11 @@ type BotStore interface {
 	// ActiveMerchants lists merchants taking vouchers, of city or of every
 	// city when city is empty.
 	ActiveMerchants(ctx context.Context, city string) ([]Merchant, error)
-	// OverviewFamily is FamilyView without the ledger, read in one round
-	// trip: the bot's most frequent read. Members carry what the screens
-	// and the activation rule need (no IIN hash, phone or eligibility), and
-	// only a standing consent.
+	// OverviewFamily is the part of FamilyView the screens need, read in
+	// one round trip (the bot's most frequent read): the members with
+	// what the screens and the activation rule use (no IIN hash, phone or
+	// eligibility), whether each is linked, the date of a standing consent
+	// only; the vouchers; not the ledger, the city or the freeze.
 	OverviewFamily(ctx context.Context, familyID string) (FamilyView, error)
 }
 

