@@ -10,10 +10,10 @@ CREATE TABLE consent_declines (
 CREATE INDEX consent_declines_member_idx ON consent_declines (member_id, declined_at DESC);
 -- The consent screen and the activation rule read a member's latest consent.
 CREATE INDEX consents_member_idx ON consents (member_id, given_at DESC);
--- A family's purchase history and the QR rule's spendable value.
-CREATE INDEX vouchers_family_spendable_idx ON vouchers (family_id) WHERE state = 'activated';
+-- A family's spendable value is read through vouchers_family_idx (a family
+-- has a few dozen vouchers at most). No index on vouchers may mention state:
+-- activation, purchases and annulment must stay in-place (HOT) updates.
 
 -- +goose Down
-DROP INDEX vouchers_family_spendable_idx;
 DROP INDEX consents_member_idx;
 DROP TABLE consent_declines;
