@@ -6,7 +6,7 @@ DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/socialwallet?sslmode=disable
 export DATABASE_URL
 
 # Fuzz targets, as package:Target; each runs for FUZZTIME in `make test`.
-FUZZ = ./wallet:FuzzParseIIN ./wallet:FuzzNormalizePhone ./wallet:FuzzParseRegistryRecord ./wallet:FuzzParseRegistryCSV ./pos:FuzzDecodeRedeem ./pos:FuzzParseQRToken ./wallet:FuzzCheckIIN ./bot:FuzzUpdateJSON ./e2e:FuzzButtonData
+FUZZ = ./wallet:FuzzParseIIN ./wallet:FuzzNormalizePhone ./wallet:FuzzParseRegistryRecord ./wallet:FuzzParseRegistryCSV ./pos:FuzzDecodeRedeem ./pos:FuzzParseQRToken ./wallet:FuzzCheckIIN ./bot:FuzzUpdateJSON ./e2e:FuzzButtonData ./wallet:FuzzPlanWave
 
 .PHONY: run test unit fuzz bench build vet db
 

@@ -47,7 +47,7 @@ type world struct {
 	jan    wallet.Period
 }
 
-func newWorld(t *testing.T) *world {
+func newWorld(t testing.TB) *world {
 	t.Helper()
 	// A running clock: waves are planned one slot every 1/rate seconds, and
 	// the dispatcher releases them as the clock reaches each. Tests jump it

@@ -262,12 +262,15 @@ func (j *Jobs) dispatchLoop(ctx context.Context) {
 	}
 }
 
-// Dispatch turns every notification due by the clock into a send job, in
-// batches; each batch is claimed and enqueued in one transaction.
+// Dispatch turns every notification due by the clock, or within the next
+// dispatch period, into a send job, in batches; each batch is claimed and
+// enqueued in one transaction. Looking one period ahead keeps jobs waiting at
+// the limiter between two dispatches, so a wave flows without a pause each
+// second; a message may go up to that much before its slot.
 func (j *Jobs) Dispatch(ctx context.Context) (int, error) {
 	total := 0
 	for {
-		n, err := j.cfg.Store.DispatchNotices(ctx, j.clock.Now(), dispatchBatch, j.enqueue)
+		n, err := j.cfg.Store.DispatchNotices(ctx, j.clock.Now().Add(j.cfg.DispatchEvery), dispatchBatch, j.enqueue)
 		total += n
 		if err != nil || n < dispatchBatch {
 			return total, err

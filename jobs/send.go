@@ -28,6 +28,21 @@ type sendWorker struct {
 	j *Jobs
 }
 
+// quietWaitInPlace is the longest end of quiet hours a send waits for in
+// place rather than giving its job back to River.
+const quietWaitInPlace = 3 * time.Second
+
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
 // throttleRetries is how many 429s one attempt waits out (each pausing every
 // replica) before it gives the job back to River.
 const throttleRetries = 5
@@ -77,8 +92,15 @@ func (w *sendWorker) Work(ctx context.Context, job *river.Job[SendArgs]) error {
 	}
 	if n.Kind.Scheduled() && j.prog.InQuietHours(now) {
 		// Waves are planned outside quiet hours; this guards a clock that
-		// jumped or a send that slipped past 21:00.
-		return river.JobSnooze(j.prog.QuietEnd(now).Sub(now))
+		// jumped, a send that slipped past 21:00, and the first slots of a
+		// morning released a moment before 09:00.
+		wait := j.prog.QuietEnd(now).Sub(now)
+		if wait > quietWaitInPlace {
+			return river.JobSnooze(wait)
+		}
+		if err := sleepCtx(ctx, wait); err != nil {
+			return err
+		}
 	}
 	for try := 0; ; try++ {
 		if err := j.cfg.Limiter.Wait(ctx, n.ChatID); err != nil {

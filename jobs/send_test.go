@@ -182,7 +182,9 @@ func TestSIGKILLMidWave(t *testing.T) {
 			"SW_JOBS_DB="+w.url, "SW_JOBS_PREFIX="+w.prefix, "SW_JOBS_TOKEN="+w.tg.Token(),
 			"SW_JOBS_ENDPOINT="+w.tg.Endpoint(), "SW_JOBS_CLOCK="+w.clock.Now().Format(time.RFC3339Nano),
 			fmt.Sprintf("SW_JOBS_RATE=%d", rate), fmt.Sprintf("SW_JOBS_ID=proc-%d", i))
-		cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+		if os.Getenv("SW_TEST_LOG") != "" {
+			cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+		}
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
 		}

@@ -291,3 +291,59 @@ func TestNoticeTotalAndOrder(t *testing.T) {
 		t.Errorf("Scheduled: reminders wait out quiet hours, receipts and freezes do not")
 	}
 }
+
+// FuzzPlanWave holds the planner to its promises for any size, rate, quiet
+// hours and start: every recipient has exactly one slot, slots are in order
+// and outside quiet hours, and a wave that is not late finishes by its end.
+func FuzzPlanWave(f *testing.F) {
+	f.Add(1000, 25.0, 7, 21, 9, int64(0))
+	f.Add(50000, 0.5, 1, 22, 6, int64(3600))
+	f.Add(3, 1000.0, 3, 0, 0, int64(-7200))
+	f.Add(100, 0.001, 1, 9, 21, int64(40000))
+	f.Fuzz(func(t *testing.T, n int, rate float64, days, from, until int, offset int64) {
+		if n < 0 || n > 200000 || !(rate >= 0.0005 && rate <= 5000) || days < 1 || days > 27 {
+			t.Skip()
+		}
+		p := testProgram(t)
+		p.QuietFrom, p.QuietUntil = ((from%24)+24)%24, ((until%24)+24)%24
+		p.ReminderHour = 12
+		if p.InQuietHours(time.Date(2026, 1, 1, 12, 0, 0, 0, p.Location)) {
+			t.Skip()
+		}
+		jan := Period{2026, time.January}
+		nominal := p.ReminderAt(jan, days)
+		earliest := p.IssueAt(jan).Add(time.Duration(offset%(30*86400)) * time.Second)
+		end := p.NextQuiet(nominal)
+		if end.IsZero() || end.After(p.Deadline(jan)) {
+			end = p.Deadline(jan)
+		}
+		w := p.PlanWave(n, rate, earliest, nominal, end)
+		covered := 0
+		prev := time.Time{}
+		for _, win := range w.Windows {
+			if win.First != covered || win.Count <= 0 {
+				t.Fatalf("window %+v after %d recipients", win, covered)
+			}
+			covered += win.Count
+			for _, i := range []int{win.First, win.First + win.Count - 1} {
+				s := w.Slot(i)
+				if p.InQuietHours(s) {
+					t.Fatalf("PlanWave(%d, %v) slot %d at %v in quiet hours %d–%d", n, rate, i, s, p.QuietFrom, p.QuietUntil)
+				}
+				if s.Before(prev) || s.Before(w.Start) {
+					t.Fatalf("slot %d at %v before the previous %v or the start %v", i, s, prev, w.Start)
+				}
+				prev = s
+			}
+		}
+		if covered != n {
+			t.Fatalf("PlanWave(%d) covers %d recipients", n, covered)
+		}
+		if !w.Late && w.Finish.After(end) {
+			t.Fatalf("PlanWave(%d, %v) finishes %v after end %v without being late", n, rate, w.Finish, end)
+		}
+		if w.Start.Before(earliest) {
+			t.Fatalf("start %v before the earliest %v", w.Start, earliest)
+		}
+	})
+}
