@@ -77,7 +77,7 @@ func BenchmarkWave100k(b *testing.B) {
 	b.ReportMetric(per(enqueue), "enqueue-s")
 	b.ReportMetric(per(plan+enqueue), "wave-s")
 	b.ReportMetric(per(plain), "insertmany-s")
-	b.ReportMetric((plan + enqueue).Seconds()/plain.Seconds(), "x-insertmany")
+	b.ReportMetric((plan+enqueue).Seconds()/plain.Seconds(), "x-insertmany")
 }
 
 // BenchmarkSendRate sends a reminder wave from three job clients through the
