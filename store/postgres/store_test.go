@@ -3,6 +3,7 @@ package postgres_test
 import (
 	"bytes"
 	"context"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -415,6 +416,28 @@ func TestLedgerIsAppendOnly(t *testing.T) {
 	} {
 		if _, err := e.store.Pool().Exec(e.ctx, sql); err == nil {
 			t.Errorf("%s succeeded; want refused by a constraint", sql)
+		}
+	}
+}
+
+// TestVoucherUpdatesCanStayInPlace guards the schema decision that keeps
+// activation, purchases and annulment cheap: an index that names state,
+// balance or closed_at would turn every such update into a full new row
+// with new entries in every index (see BENCHMARKS.md).
+func TestVoucherUpdatesCanStayInPlace(t *testing.T) {
+	e := newEnv(t, almaty(t, "2026-01-10 12:00:00"))
+	rows, err := e.store.Pool().Query(e.ctx, `SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'vouchers'`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var name, def string
+		rows.Scan(&name, &def)
+		for _, col := range []string{"state", "balance", "closed_at", "activated_at", "activated_by"} {
+			if strings.Contains(def, col) {
+				t.Errorf("index %s mentions %s: %s", name, col, def)
+			}
 		}
 	}
 }
