@@ -37,12 +37,9 @@ func (b *Bot) start(r *req) {
 	b.pickLanguage(r, "choose_language")
 }
 
-// languagePicker is the Language menu item (and /language).
+// languagePicker is the Language menu item (and /language). During linking
+// a new language starts the contact step again.
 func (b *Bot) languagePicker(r *req) {
-	if !r.s.Linked() && r.s.State != stateNew && r.s.State != stateLang {
-		b.notYet(r)
-		return
-	}
 	b.pickLanguage(r, "choose_language_again")
 }
 

@@ -32,7 +32,7 @@ func (b *Bot) stores(r *req) {
 	} else {
 		sb.WriteString(b.t(lang, "stores_title", map[string]any{"City": city}))
 		for _, m := range ms {
-			sb.WriteString("\n\n• " + storeLine(lang, b, m))
+			sb.WriteString("\n\n• " + b.storeLine(lang, m))
 		}
 	}
 	sb.WriteString("\n\n" + b.t(lang, "stores_share_location", nil))
@@ -56,12 +56,12 @@ func (b *Bot) onLocation(r *req) {
 	var sb strings.Builder
 	sb.WriteString(b.t(lang, "stores_nearest", map[string]any{"Count": len(near)}))
 	for _, n := range near {
-		sb.WriteString("\n\n• " + distance(lang, n.Metres) + " — " + storeLine(lang, b, n.Merchant))
+		sb.WriteString("\n\n• " + distance(n.Metres) + " — " + b.storeLine(lang, n.Merchant))
 	}
 	b.say(r, sb.String(), b.mainMenu(lang))
 }
 
-func storeLine(lang string, b *Bot, m wallet.Merchant) string {
+func (b *Bot) storeLine(lang string, m wallet.Merchant) string {
 	s := m.Name
 	if m.Address != "" {
 		s += ", " + m.Address
@@ -79,7 +79,7 @@ func percent(bp int) string {
 }
 
 // distance is "350 м" or "1,2 км" (the same units in both languages).
-func distance(lang string, metres float64) string {
+func distance(metres float64) string {
 	if metres < 1000 {
 		return fmt.Sprintf("%d м", int(metres/10+0.5)*10)
 	}
