@@ -3,6 +3,7 @@ package jobs_test
 import (
 	"context"
 	"fmt"
+	"os"
 	"testing"
 	"time"
 
@@ -17,9 +18,13 @@ import (
 // counts the audience and writes its notifications at their slots, then the
 // dispatch that turns all of them into send jobs. For scale, the same run
 // inserts 100 000 plain River jobs with one InsertMany. Run with
-// -benchtime=1x: one wave per database.
+// -benchtime=1x: one wave per database. JOBS_BENCH_FAMILIES changes the size
+// (two recipients a family).
 func BenchmarkWave100k(b *testing.B) {
-	const families = 50000
+	families := 50000
+	if v := os.Getenv("JOBS_BENCH_FAMILIES"); v != "" {
+		fmt.Sscan(v, &families)
+	}
 	w := newWorld(b)
 	w.clock.Set(w.at(time.January, 10, 12, 0, 0))
 	start := time.Now()

@@ -100,7 +100,7 @@ type Config struct {
 const (
 	queueSchedule = "sw_schedule"
 	queueNotify   = "sw_notify"
-	dispatchBatch = 1000
+	dispatchBatch = 5000
 )
 
 // Jobs is one process's share of the durable work.

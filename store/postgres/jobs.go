@@ -64,14 +64,18 @@ func (s *Store) SaveStep(ctx context.Context, st wallet.ScheduleStep) error {
 // audienceSQL selects, into the temporary table audience(member_id), the
 // members a wave tells: linked to Telegram, not blocked, covering (their own;
 // the applicant also minors') a voucher in the state the kind is about. It
-// mirrors wallet.Program.Audience; a test holds the two together.
+// mirrors wallet.Program.Audience; a test holds the two together. The two
+// halves (own vouchers; the applicant's minors') each join on an index
+// (vouchers by member and period, members by family), so the plan stays
+// linear even before the tables have statistics.
 func audienceSQL(kind wallet.NoticeKind) (string, error) {
-	var cond string
+	var cond, actor string
 	switch kind {
 	case wallet.NoticeIssued:
 		cond = `v.period = @period`
 	case wallet.NoticeReminder:
-		cond = `v.period = @period AND v.state = 'issued' AND date_part('year', age(@elig::date, a.birth_date)) >= 18`
+		cond = `v.period = @period AND v.state = 'issued'`
+		actor = ` AND date_part('year', age(@elig::date, a.birth_date)) >= 18`
 	case wallet.NoticeAnnulled:
 		cond = `v.period = @period AND v.state = 'annulled'`
 	case wallet.NoticeExpired:
@@ -81,14 +85,19 @@ func audienceSQL(kind wallet.NoticeKind) (string, error) {
 		return "", fmt.Errorf("no wave of %q notices", kind)
 	}
 	return `CREATE TEMP TABLE audience ON COMMIT DROP AS
-		SELECT DISTINCT l.member_id
+		SELECT l.member_id
 		FROM telegram_links l
 		JOIN members a ON a.id = l.member_id
-		JOIN vouchers v ON v.family_id = a.family_id
-		JOIN members t ON t.id = v.member_id
-		WHERE l.blocked_at IS NULL
-		  AND (t.id = a.id OR (a.role = 'applicant' AND @minors AND date_part('year', age(@elig::date, t.birth_date)) < 18))
-		  AND ` + cond, nil
+		JOIN vouchers v ON v.member_id = a.id AND ` + cond + `
+		WHERE l.blocked_at IS NULL` + actor + `
+		UNION
+		SELECT l.member_id
+		FROM telegram_links l
+		JOIN members a ON a.id = l.member_id AND a.role = 'applicant'
+		JOIN members t ON t.family_id = a.family_id AND t.id <> a.id
+			AND date_part('year', age(@elig::date, t.birth_date)) < 18
+		JOIN vouchers v ON v.member_id = t.id AND ` + cond + `
+		WHERE l.blocked_at IS NULL AND @minors` + actor, nil
 }
 
 func audienceArgs(w wallet.NoticeWave) pgx.NamedArgs {
@@ -184,8 +193,8 @@ func (s *Store) QueueNotices(ctx context.Context, w wallet.NoticeWave) (wallet.W
 	return plan, tag.RowsAffected(), nil
 }
 
-// DispatchNotices claims up to limit notifications whose slot has come (those
-// without a slot first), marks them queued and hands them to enqueue inside
+// DispatchNotices claims up to limit notifications without a slot and up to
+// limit whose slot has come, marks them queued and hands them to enqueue inside
 // the same transaction, so a row becomes exactly one job: if enqueue or the
 // commit fails, nothing is marked. Concurrent dispatchers skip each other's rows.
 func (s *Store) DispatchNotices(ctx context.Context, now time.Time, limit int,
@@ -195,15 +204,17 @@ func (s *Store) DispatchNotices(ctx context.Context, now time.Time, limit int,
 		return 0, fmt.Errorf("postgres: dispatch notices: %w", err)
 	}
 	defer tx.Rollback(ctx)
-	const claim = `WITH due AS (
-			(SELECT id FROM notifications WHERE queued_at IS NULL AND not_before IS NULL ORDER BY id LIMIT $2)
-			UNION ALL
-			(SELECT id FROM notifications WHERE queued_at IS NULL AND not_before <= $1 ORDER BY not_before, id LIMIT $2)
-		), claimed AS (
-			SELECT n.id FROM notifications n JOIN due USING (id) WHERE n.queued_at IS NULL
-			ORDER BY n.not_before NULLS FIRST, n.id LIMIT $2 FOR UPDATE OF n SKIP LOCKED
+	// Slotless rows (receipts) and rows whose slot has come, each through its
+	// own partial index, locked as they are read; at most limit of each.
+	const claim = `WITH now_rows AS (
+			SELECT id FROM notifications WHERE queued_at IS NULL AND not_before IS NULL
+			ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED
+		), due_rows AS (
+			SELECT id FROM notifications WHERE queued_at IS NULL AND not_before <= $1
+			ORDER BY not_before, id LIMIT $2 FOR UPDATE SKIP LOCKED
 		)
-		UPDATE notifications n SET queued_at = $1 FROM claimed c WHERE n.id = c.id
+		UPDATE notifications n SET queued_at = $1
+		FROM (SELECT id FROM now_rows UNION ALL SELECT id FROM due_rows) c WHERE n.id = c.id
 		RETURNING n.id, n.kind, n.member_id, n.period, coalesce(n.days_before, 0), coalesce(n.ref_id, 0)`
 	rows, err := tx.Query(ctx, claim, now, limit)
 	if err != nil {
