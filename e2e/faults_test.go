@@ -2,8 +2,11 @@ package e2e
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
+
+	goredis "github.com/redis/go-redis/v9"
 
 	"socialwallet/bot"
 	"socialwallet/bot/telegramtest"
@@ -326,3 +329,34 @@ func TestNotMeFreezesTheFamily(t *testing.T) {
 }
 
 func codesOf(h *harness) *rstore.Codes { return rstore.NewCodes(h.rc, h.prefix) }
+
+// With Redis unreachable the bot still answers: every update rebuilds the
+// session from PostgreSQL, so a linked user loses nothing, and the QR code
+// still comes (without the typed fallback code).
+func TestRedisDownTheBotStillAnswers(t *testing.T) {
+	h := newHarness(t)
+	u := h.tg.NewUser(130, "ru")
+	mother := h.people[0]
+	h.link(u, mother, "ru")
+	m := h.send(u, h.T("ru", "btn_activate", nil))
+	h.press(u, m, h.T("ru", "btn_activate_now", nil))
+	h.stop()
+	dead := goredis.NewClient(&goredis.Options{Addr: "127.0.0.1:1", MaxRetries: -1, DialTimeout: 50 * time.Millisecond})
+	defer dead.Close()
+	sessions := rstore.NewSessions(dead, "x:", time.Hour)
+	claims := rstore.NewDedupe(dead, "x:", 1, time.Hour)
+	h.start(func(c *bot.Config) {
+		c.Sessions, c.Claims, c.Intake = sessions, claims, rstore.Intake{Claims: claims, Sessions: sessions}
+		c.Codes = rstore.NewCodes(dead, "x:")
+		c.Attempts = rstore.NewLinkAttempts(dead, "x:", 5, time.Hour)
+	})
+	contains(t, "balance without Redis", h.send(u, h.T("ru", "btn_balance", nil)).Text,
+		h.T("ru", "balance_total", map[string]any{"Amount": "12\u00a0975\u00a0₸"}))
+	m = h.send(u, h.T("ru", "btn_qr", nil))
+	if m.Photo == nil || !strings.Contains(m.Caption, h.T("ru", "qr_caption_nocode", map[string]any{"Until": "12:05", "Minutes": 5})[:30]) {
+		t.Errorf("QR without Redis = %q; want the photo without a fallback code", m.Caption)
+	}
+	if _, err := wallet.ParseQRToken(secret, decodeQR(t, m.Photo), h.clock.Now()); err != nil {
+		t.Errorf("the QR code without Redis does not verify: %v", err)
+	}
+}
