@@ -14,7 +14,7 @@ import (
 	"socialwallet/wallet"
 )
 
-// sends lists the calls of method with their status, in order.
+// statuses lists the status of each call of method since mark, in order.
 func statuses(h *harness, method string, mark int) []int {
 	var out []int
 	for _, c := range h.tg.CallsSince(mark) {
