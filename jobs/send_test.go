@@ -449,7 +449,7 @@ func TestActivationInTheLastSecondRacingAnnulment(t *testing.T) {
 	sameSet(t, "annulment notices", w.notified(t, w.jan, wallet.NoticeAnnulled, 0), w.audience(t, w.jan, wallet.NoticeAnnulled))
 }
 
-func TestReceiptsGoThroughTheSameSender(t *testing.T) {
+func TestReceiptsAndFreezesGoThroughTheSameSender(t *testing.T) {
 	w := newWorld(t)
 	w.clock.Set(w.at(time.January, 12, 15, 0, 0))
 	w.families(t, 1, 2)
@@ -508,5 +508,44 @@ func TestReceiptsGoThroughTheSameSender(t *testing.T) {
 	}
 	if !strings.Contains(msgs[0].Body(), "Дүкен") {
 		t.Errorf("receipt = %q; want the store's name", msgs[0].Body())
+	}
+
+	// A second purchase the family reports as not theirs: the wallet is
+	// frozen and each linked member is told whom to call.
+	_, signed, err = w.svc.IssueQR(w.ctx, mother)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r2, _, err := w.svc.Redeem(w.ctx, wallet.RedeemRequest{Merchant: merchant, Token: signed, IdempotencyKey: "k-2",
+		RequestHash: []byte("h2"), ReceiptNo: "2", Lines: []wallet.LineInput{{Product: "flour-wheat-1", QtyMilli: 1000, UnitPrice: 50000}}})
+	if err != nil {
+		t.Fatalf("Redeem() = %v", err)
+	}
+	base = w.finished(t) + 1 // and the second receipt
+	if err := w.svc.ReportNotMe(w.ctx, mother, r2.ID); err != nil {
+		t.Fatalf("ReportNotMe() = %v", err)
+	}
+	frozen := w.count(t, `SELECT count(*) FROM notifications WHERE kind = 'frozen'`)
+	if frozen != 2 {
+		t.Fatalf("%d freeze notices; want one to each of the two linked members", frozen)
+	}
+	w.waitFinished(t, base+frozen, 20*time.Second)
+	for _, m := range w.ids(t, `SELECT member_id FROM notifications WHERE kind = 'frozen'`) {
+		lang := "ru"
+		if m%2 == 0 {
+			lang = "kk"
+		}
+		city, _ := w.prog.City("kokshetau")
+		help := city.HelpRU
+		if lang == "kk" {
+			help = city.HelpKK
+		}
+		told := false
+		for _, x := range w.tg.Messages(chatOf(m)) {
+			told = told || strings.Contains(x.Body(), help)
+		}
+		if !told {
+			t.Errorf("member %d was not told to turn to the city's department (%q)", m, help)
+		}
 	}
 }
