@@ -176,7 +176,10 @@ func New(pool *pgxpool.Pool, cfg Config) (*Jobs, error) {
 		Workers:              workers,
 		JobTimeout:           cfg.JobTimeout,
 		RescueStuckJobsAfter: cfg.RescueAfter,
-		MaxAttempts:          cfg.MaxAttempts,
+		// On shutdown running sends get this long to finish; then their
+		// contexts end and they are retried by another process.
+		SoftStopTimeout: 10 * time.Second,
+		MaxAttempts:     cfg.MaxAttempts,
 	}
 	if !cfg.NoSchedule {
 		rc.PeriodicJobs = []*river.PeriodicJob{river.NewPeriodicJob(river.PeriodicInterval(cfg.Tick),
@@ -214,7 +217,7 @@ func (j *Jobs) Run(ctx context.Context) error {
 	}
 	<-ctx.Done()
 	wg.Wait()
-	sctx, cancel := context.WithTimeout(context.Background(), j.cfg.JobTimeout+5*time.Second)
+	sctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	if err := j.client.Stop(sctx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
 		return fmt.Errorf("jobs: stop: %w", err)
