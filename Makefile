@@ -13,8 +13,10 @@ FUZZ = ./wallet:FuzzParseIIN ./wallet:FuzzNormalizePhone ./wallet:FuzzParseRegis
 build:
 	$(GO) build -o bin/socialwallet ./cmd/socialwallet
 
+# run.sh sees DATABASE_URL only when it was set, not the default above:
+# without it the sandbox starts a private PostgreSQL of its own.
 run: build
-	./scripts/run.sh
+	$(if $(filter file,$(origin DATABASE_URL)),env -u DATABASE_URL) ./scripts/run.sh
 
 test: vet unit fuzz
 

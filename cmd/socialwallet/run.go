@@ -65,6 +65,7 @@ func commands() map[string]command {
 		"program":         {"print the embedded default programme file", cmdProgram},
 		"health":          {"ask the running service whether it is alive or ready", cmdHealth},
 		"report":          {"the pilot's evaluation report by city and month (text, csv, html)", cmdReport},
+		"sandbox":         {"try everything in a browser: web chat, cashier page, demo data, time controls", cmdSandbox},
 	}
 }
 
