@@ -83,8 +83,9 @@ type Config struct {
 	// PlanHorizon is how long before a reminder's nominal start its wave is
 	// counted to see whether it must start early (default 48 h).
 	PlanHorizon time.Duration
-	// JobTimeout bounds one attempt of a send (default 30 s); RescueAfter is
-	// when a job whose process died is tried again (default 2 min).
+	// JobTimeout bounds one attempt of a send (default 30 s); a tick may take
+	// up to tickTimeout (a national issue). RescueAfter is when a job whose
+	// process died is tried again (default 5 min, longer than a tick).
 	JobTimeout, RescueAfter time.Duration
 	// MaxAttempts is how often a send is tried before it is recorded as
 	// failed (default 12, about an hour of backoff).
@@ -148,7 +149,7 @@ func New(pool *pgxpool.Pool, cfg Config) (*Jobs, error) {
 		cfg.JobTimeout = 30 * time.Second
 	}
 	if cfg.RescueAfter <= cfg.JobTimeout {
-		cfg.RescueAfter = max(2*time.Minute, cfg.JobTimeout+10*time.Second)
+		cfg.RescueAfter = max(tickTimeout+time.Minute, cfg.JobTimeout+10*time.Second)
 	}
 	if cfg.MaxAttempts <= 0 {
 		cfg.MaxAttempts = 12
@@ -246,6 +247,13 @@ type tickWorker struct {
 }
 
 func (w *tickWorker) Work(ctx context.Context, _ *river.Job[TickArgs]) error { return w.j.Tick(ctx) }
+
+// tickTimeout bounds a tick: issuing a period and writing its notices for a
+// million members takes about a minute.
+const tickTimeout = 4 * time.Minute
+
+// Timeout lets a tick outlast the sends' job timeout.
+func (w *tickWorker) Timeout(*river.Job[TickArgs]) time.Duration { return tickTimeout }
 
 // dispatchLoop turns due notifications into jobs every DispatchEvery, and at
 // once when this process has just written a wave.
