@@ -457,3 +457,77 @@ func gauge(t *testing.T, reg *prometheus.Registry, name, step string) float64 {
 	t.Fatalf("no %s{step=%q}", name, step)
 	return 0
 }
+
+func TestExpiryOfActivatedValue(t *testing.T) {
+	tests := []struct {
+		name   string
+		expire wallet.FundsExpiry
+		before time.Time // the last instant value is still good
+		at     time.Time // when it lapses
+	}{
+		{"at the programme's end", wallet.ExpireAtProgramEnd,
+			time.Date(2026, time.April, 30, 23, 59, 59, 0, time.FixedZone("+05", 5*3600)),
+			time.Date(2026, time.May, 1, 0, 0, 0, 0, time.FixedZone("+05", 5*3600))},
+		{"at the period's deadline", wallet.ExpireAtPeriodEnd,
+			time.Date(2026, time.January, 31, 23, 59, 59, 0, time.FixedZone("+05", 5*3600)),
+			time.Date(2026, time.February, 1, 0, 0, 0, 0, time.FixedZone("+05", 5*3600))},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			w := newWorld(t)
+			w.prog.FundsExpire = tt.expire
+			w.clock.Set(w.at(time.January, 10, 12, 0, 0))
+			w.families(t, 4, 2)
+			w.link(t, `true`)
+			j := w.client(t, clientOpts{})
+			if err := j.Tick(w.ctx); err != nil {
+				t.Fatal(err)
+			}
+			w.activate(t, `m.family_id IN ('F0000000', 'F0000002')`)
+			w.clock.Set(tt.before)
+			if err := j.Tick(w.ctx); err != nil {
+				t.Fatal(err)
+			}
+			if n := w.count(t, `SELECT count(*) FROM vouchers WHERE state = 'expired'`); n != 0 {
+				t.Fatalf("%d vouchers expired at %v; want none", n, tt.before)
+			}
+			w.clock.Set(tt.at)
+			if err := j.Tick(w.ctx); err != nil {
+				t.Fatal(err)
+			}
+			if n := w.count(t, `SELECT count(*) FROM vouchers WHERE state = 'expired'`); n != 4 {
+				t.Errorf("%d vouchers expired at %v; want the 4 activated", n, tt.at)
+			}
+			got := w.notified(t, w.jan, wallet.NoticeExpired, 0)
+			if tt.expire == wallet.ExpireAtProgramEnd {
+				got = w.notified(t, wallet.Period{Year: 2026, Month: time.April}, wallet.NoticeExpired, 0)
+			}
+			want := w.ids(t, `SELECT id FROM members WHERE family_id IN ('F0000000', 'F0000002')`)
+			if len(got) != len(want) {
+				t.Errorf("expiry notices to %v; want the four members whose value lapsed %v", got, want)
+			}
+			for _, m := range want {
+				if !got[m] {
+					t.Errorf("member %d lost activated value and was not told", m)
+				}
+			}
+			w.noQuietSlots(t)
+			w.clock.Set(tt.at.Add(9*time.Hour + time.Minute))
+			w.deliver(t, w.count(t, `SELECT count(*) FROM notifications`))
+			lang := "ru"
+			if want[0]%2 == 0 {
+				lang = "kk"
+			}
+			lapsed := w.bundle.T(lang, "notice_expired", map[string]any{"Total": locales.Money(wallet.TengeToTiyn(4325)),
+				"Lines": "", "Date": locales.Date(lang, tt.before)})
+			head := lapsed[:strings.Index(lapsed, "\n")]
+			told := false
+			for _, m := range w.tg.Messages(chatOf(want[0])) {
+				told = told || (strings.HasPrefix(m.Body(), head) && strings.Contains(m.Body(), locales.Date(lang, tt.before)))
+			}
+			if !told {
+				t.Errorf("member %d was not told %q with the last day %s", want[0], head, locales.Date(lang, tt.before))
+			}
+		})
+	}
+}
