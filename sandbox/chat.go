@@ -299,7 +299,8 @@ func (c *Chats) View(id int64, lang string) (View, error) {
 	presses := append([]int(nil), cu.presses...)
 	c.mu.Unlock()
 
-	v := View{User: ViewUser{ID: id, Name: cu.name, Phone: cu.phone, City: cu.city, Lang: cu.u.User.LanguageCode}}
+	v := View{User: ViewUser{ID: id, Name: cu.name, Phone: cu.phone, City: cu.city, Lang: cu.u.User.LanguageCode},
+		Messages: []ViewMessage{}, Answers: []ViewAnswer{}, Commands: []ViewCommand{}}
 	for _, s := range mine {
 		if s.id == 0 || c.tg.UserMessageDeleted(id, s.id) {
 			continue

@@ -110,7 +110,6 @@
     const price = st.prices[code];
     $('price').value = price ? String(price % 100 ? (price / 100).toFixed(2) : price / 100) : '';
     const u = unitOf(code);
-    $('qty').step = u === 'pcs' ? '1' : '0.001';
     $('qty').value = u === 'pcs' ? '10' : '1';
     $('qty-label').textContent = t('sb_qty') + ', ' + unitText(u);
   }
@@ -347,13 +346,15 @@
       el('td', { text: money(l.gross_tiyn) }),
       el('td', { text: '−' + money(l.discount_tiyn) }),
       el('td', { text: money(l.net_tiyn) })))));
-    box.append(
+    const parts = [
       el('h3', { text: t('sb_receipt_title', { No: r.receipt_no }) }),
       el('div', { class: 'sub' }, st.store.name + ' · ' + t('sb_receipt_member', { Member: r.member }) + ' · ' + SW.localHM(r.created_at)),
       r.status === 'voided' ? el('div', { class: 'voided', text: t('sb_voided', { Amount: money(r.void ? r.void.returned_tiyn : 0) }) }) : null,
       lines,
       el('div', { class: 'totals' }, rows.map(([k, v, strong]) => [el('div', { class: strong ? 'strong' : '', text: k }), el('div', { class: strong ? 'strong' : '', text: v })])),
-      r.status === 'voided' ? null : el('div', { class: 'pay-row' }, el('button', { type: 'button', class: 'btn light', id: 'void-btn', text: t('sb_void'), onclick: voidSale })));
+      r.status === 'voided' ? null : el('div', { class: 'pay-row' }, el('button', { type: 'button', class: 'btn light', id: 'void-btn', text: t('sb_void'), onclick: voidSale })),
+    ];
+    box.append(...parts.filter(Boolean));
   }
 
   async function voidSale() {

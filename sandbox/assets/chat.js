@@ -95,6 +95,7 @@
   function nearBottom(w) { return w.scrollHeight - w.scrollTop - w.clientHeight < 80; }
 
   function draw(v) {
+    v.messages = v.messages || [];
     const wall = $('wall');
     const stick = !st.view || nearBottom(wall) || v.messages.length > st.view.messages.length;
     st.view = v;

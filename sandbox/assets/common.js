@@ -67,7 +67,7 @@ const SW = (() => {
       else if (k === 'dataset') Object.assign(e.dataset, v);
       else e.setAttribute(k, v === true ? '' : v);
     }
-    for (const k of kids.flat()) {
+    for (const k of kids.flat(Infinity)) {
       if (k === null || k === undefined || k === false) continue;
       e.append(k instanceof Node ? k : document.createTextNode(String(k)));
     }
