@@ -1,16 +1,12 @@
 package e2e
 
 import (
-	"bytes"
-	"image/png"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/makiuchi-d/gozxing"
-	gzqr "github.com/makiuchi-d/gozxing/qrcode"
-
 	"socialwallet/bot/telegramtest"
+	"socialwallet/internal/qrtest"
 	"socialwallet/locales"
 	rstore "socialwallet/store/redis"
 	"socialwallet/wallet"
@@ -19,19 +15,11 @@ import (
 // decodeQR reads the text of a QR code PNG, as a till's scanner would.
 func decodeQR(t testing.TB, b []byte) string {
 	t.Helper()
-	img, err := png.Decode(bytes.NewReader(b))
+	text, err := qrtest.Decode(b)
 	if err != nil {
-		t.Fatalf("the photo is not a PNG: %v", err)
+		t.Fatalf("the photo: %v", err)
 	}
-	bmp, err := gozxing.NewBinaryBitmapFromImage(img)
-	if err != nil {
-		t.Fatal(err)
-	}
-	res, err := gzqr.NewQRCodeReader().Decode(bmp, nil)
-	if err != nil {
-		t.Fatalf("the photo does not decode as a QR code: %v", err)
-	}
-	return res.GetText()
+	return text
 }
 
 func contains(t testing.TB, what, got string, wants ...string) {

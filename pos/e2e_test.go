@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"image/png"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -13,14 +12,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/makiuchi-d/gozxing"
-	gzqr "github.com/makiuchi-d/gozxing/qrcode"
-
 	"socialwallet/bot"
 	"socialwallet/bot/telegramtest"
 	"socialwallet/clock"
 	"socialwallet/data"
 	"socialwallet/internal/fixtures"
+	"socialwallet/internal/qrtest"
 	"socialwallet/internal/redistest"
 	"socialwallet/jobs"
 	"socialwallet/locales"
@@ -145,20 +142,15 @@ func (s *shop) linkAndActivate(u *telegramtest.User, p fixtures.Person, lang str
 func (s *shop) showQR(u *telegramtest.User, lang string) (token, code string) {
 	s.t.Helper()
 	m := s.send(u, s.bundle.T(lang, "btn_qr", nil))
-	img, err := png.Decode(bytes.NewReader(m.Photo))
+	text, err := qrtest.Decode(m.Photo)
 	if err != nil {
-		s.t.Fatalf("QR message %q has no PNG: %v", m.Body(), err)
-	}
-	bmp, _ := gozxing.NewBinaryBitmapFromImage(img)
-	res, err := gzqr.NewQRCodeReader().Decode(bmp, nil)
-	if err != nil {
-		s.t.Fatalf("the photo is not a QR code: %v", err)
+		s.t.Fatalf("QR message %q: %v", m.Body(), err)
 	}
 	for _, l := range strings.Split(m.Caption, "\n") {
 		f := strings.Fields(l)
 		if n := len(f); n >= 2 {
 			if c, ok := wallet.ValidFallbackCode(f[n-2] + f[n-1]); ok {
-				return res.GetText(), c
+				return text, c
 			}
 		}
 	}

@@ -1,11 +1,9 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
-	"image/png"
 	"io"
 	"net/http"
 	"os"
@@ -20,10 +18,9 @@ import (
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
-	"github.com/makiuchi-d/gozxing"
-	gzqr "github.com/makiuchi-d/gozxing/qrcode"
 
 	"socialwallet/internal/pgtest"
+	"socialwallet/internal/qrtest"
 	"socialwallet/locales"
 	"socialwallet/program"
 	"socialwallet/sandbox"
@@ -216,19 +213,11 @@ func upTo(b *locales.Bundle, lang, id string) string {
 
 func decodeQRPNG(t *testing.T, b []byte) string {
 	t.Helper()
-	img, err := png.Decode(bytes.NewReader(b))
+	text, err := qrtest.Decode(b)
 	if err != nil {
-		t.Fatalf("the QR photo is not a PNG: %v", err)
+		t.Fatalf("the QR photo: %v", err)
 	}
-	bmp, err := gozxing.NewBinaryBitmapFromImage(img)
-	if err != nil {
-		t.Fatal(err)
-	}
-	res, err := gzqr.NewQRCodeReader().Decode(bmp, nil)
-	if err != nil {
-		t.Fatalf("the QR photo does not decode: %v", err)
-	}
-	return res.GetText()
+	return text
 }
 
 // The whole story in Chromium, as a person plays it on the sandbox: a
