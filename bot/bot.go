@@ -2,6 +2,7 @@ package bot
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -73,6 +74,12 @@ type ClaimLoader interface {
 	ClaimAndLoad(ctx context.Context, updateID, user int64) (first bool, session []byte, err error)
 }
 
+// Outage says whether storage the conversation cannot do without
+// (PostgreSQL) is known to be down; serve's readiness checker answers it.
+type Outage interface {
+	Down() bool
+}
+
 // ChatLocker gives one replica at a time a chat's updates (webhook mode
 // behind a load balancer).
 type ChatLocker interface {
@@ -94,6 +101,8 @@ type Config struct {
 	Intake    ClaimLoader // nil: Claims and Sessions one after the other
 	NotMe     NotMe       // nil: "Not me" answers that the service is unavailable
 	ChatLocks ChatLocker  // nil: order within this process only
+	Outage    Outage      // nil: never known down; failures still answer "unavailable"
+	Metrics   *Metrics    // nil: no metrics
 	Log       *slog.Logger
 	// Workers bounds how many chats are handled at once (default 64).
 	Workers int
@@ -120,6 +129,8 @@ type Bot struct {
 	attempts LinkAttempts
 	locks    ChatLocker
 	intake   ClaimLoader
+	outage   Outage
+	metrics  *Metrics
 	log      *slog.Logger
 	seq      *sequencer
 	retry    Retry
@@ -140,6 +151,7 @@ func New(cfg Config) (*Bot, error) {
 	b := &Bot{
 		api: cfg.API, w: cfg.Wallet, notMe: cfg.NotMe, prog: cfg.Program, clock: cfg.Clock, loc: cfg.Locales,
 		sessions: cfg.Sessions, claims: cfg.Claims, codes: cfg.Codes, attempts: cfg.Attempts, locks: cfg.ChatLocks, intake: cfg.Intake,
+		outage: cfg.Outage, metrics: cfg.Metrics,
 		log: cfg.Log, retry: cfg.Retry.orDefault(), poll: cfg.PollTimeout, timeout: cfg.HandleTimeout,
 	}
 	if b.log == nil {
@@ -198,16 +210,27 @@ func (b *Bot) checkTexts() error {
 
 // Handle handles one update now: it claims the update id, loads the user's
 // session, runs the flow and saves the session. Callers keep one chat's
-// updates in order (Poll and the webhook handler do).
+// updates in order (Poll and the webhook handler do). Each update ends in one
+// log line and the metrics: its kind, outcome and duration, never its content.
 func (b *Bot) Handle(ctx context.Context, u tgbotapi.Update) {
+	start := time.Now()
+	kind, outcome := updateKind(u), outcomeOK
 	defer func() {
 		if p := recover(); p != nil {
+			outcome = outcomePanic
 			b.log.Error("bot: handler panicked", "update", u.UpdateID, "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
 		}
+		d := time.Since(start)
+		b.metrics.update(kind, outcome, d)
+		b.log.Info("update", "update", u.UpdateID, "kind", kind, "outcome", outcome, "ms", float64(d.Microseconds())/1000)
 	}()
+	outcome = b.handle(ctx, u)
+}
+
+func (b *Bot) handle(ctx context.Context, u tgbotapi.Update) string {
 	r := b.newReq(ctx, u)
 	if r == nil {
-		return // not from a person in a private chat
+		return outcomeIgnored // not from a person in a private chat
 	}
 	if b.locks != nil {
 		unlock, err := b.locks.Lock(ctx, r.chat)
@@ -234,16 +257,40 @@ func (b *Bot) Handle(ctx context.Context, u tgbotapi.Update) {
 	}
 	if !first {
 		b.log.Debug("bot: update already handled", "update", u.UpdateID)
-		return
+		return outcomeDuplicate
 	}
 	if b.intake == nil {
 		if raw, err = b.sessions.Load(ctx, r.user.ID); err != nil {
 			b.log.Warn("bot: load session", "update", u.UpdateID, "err", err)
 		}
 	}
+	if b.outage != nil && b.outage.Down() {
+		// Nothing can be looked up or changed: say so at once in the
+		// user's language rather than fail step by step.
+		b.unavailable(r, raw)
+		return outcomeUnavailable
+	}
 	b.loadSession(r, raw)
 	b.route(r)
 	b.saveSession(r)
+	if r.outcome != "" {
+		return r.outcome
+	}
+	return outcomeOK
+}
+
+// unavailable answers "temporarily unavailable" in the language of the
+// user's session, or else of their Telegram, and leaves the session as it is.
+func (b *Bot) unavailable(r *req, raw []byte) {
+	if raw == nil || json.Unmarshal(raw, &r.s) != nil || !wallet.ValidLang(r.s.Lang) {
+		r.s = Session{Lang: locales.Lang(r.user.LanguageCode)}
+	}
+	text := b.t(r.lang(), "unavailable", nil)
+	if r.cq != nil {
+		b.answer(r, short(text))
+		return
+	}
+	b.say(r, text, nil)
 }
 
 // now is the service's clock.

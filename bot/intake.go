@@ -66,7 +66,10 @@ func (b *Bot) Poll(ctx context.Context) error {
 
 // handleBatch handles a batch and returns when every update is done. The
 // handlers run on a context that outlives ctx, so a shutdown lets work in
-// hand finish; what was not confirmed comes again and is claimed already.
+// hand finish; updates not yet started when ctx ends are left alone. The
+// batch is then not confirmed, so all of it comes again after a restart: the
+// updates handled already are claimed and do nothing, the rest are handled,
+// each chat's still in order.
 func (b *Bot) handleBatch(ctx context.Context, ups []tgbotapi.Update) {
 	hctx := context.WithoutCancel(ctx)
 	var wg sync.WaitGroup
@@ -74,6 +77,9 @@ func (b *Bot) handleBatch(ctx context.Context, ups []tgbotapi.Update) {
 		wg.Add(1)
 		b.seq.Go(chatOf(u), func() {
 			defer wg.Done()
+			if ctx.Err() != nil {
+				return
+			}
 			c, cancel := context.WithTimeout(hctx, b.timeout)
 			defer cancel()
 			b.Handle(c, u)

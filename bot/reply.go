@@ -43,6 +43,7 @@ func (b *Bot) say(r *req, text string, markup any) (int, error) {
 	})
 	if err != nil {
 		b.log.Warn("bot: send", "update", r.upd.UpdateID, "code", Code(err), "err", err)
+		r.setOutcome(outcomeSendFailed)
 	}
 	return id, err
 }
@@ -129,6 +130,9 @@ func (b *Bot) fail(r *req, flow string, err error) {
 	id := b.errorText(err)
 	if id == "unavailable" {
 		b.log.Error("bot: "+flow, "update", r.upd.UpdateID, "err", err)
+		r.setOutcome(outcomeUnavailable)
+	} else {
+		r.setOutcome(outcomeRefused)
 	}
 	text := b.t(r.lang(), id, b.helpData(r))
 	if r.cq != nil {
@@ -136,6 +140,13 @@ func (b *Bot) fail(r *req, flow string, err error) {
 		return
 	}
 	b.say(r, text, nil)
+}
+
+// setOutcome records how the update went; the first failure stands.
+func (r *req) setOutcome(o string) {
+	if r.outcome == "" || r.outcome == outcomeRefused {
+		r.outcome = o
+	}
 }
 
 // errorText translates a wallet error code to a message ID.

@@ -55,7 +55,8 @@ type req struct {
 	// fresh: no session was found (new user, expired, or Redis lost it).
 	fresh    bool
 	loaded   []byte
-	answered bool // the button press was answered
+	answered bool   // the button press was answered
+	outcome  string // for the log and metrics when not ok: refused, unavailable, send_failed
 }
 
 func (r *req) lang() string { return r.s.Lang }
