@@ -66,8 +66,9 @@ type Config struct {
 
 // Server serves the API under /v1.
 type Server struct {
-	cfg Config
-	mux *http.ServeMux
+	cfg     Config
+	mux     *http.ServeMux
+	metrics *metrics
 }
 
 // New builds the API. Mount it at "/v1/".
@@ -78,7 +79,7 @@ func New(cfg Config) *Server {
 	if cfg.PurchaseTimeout == 0 {
 		cfg.PurchaseTimeout = 15 * time.Second
 	}
-	s := &Server{cfg: cfg, mux: http.NewServeMux()}
+	s := &Server{cfg: cfg, mux: http.NewServeMux(), metrics: newMetrics()}
 	s.mux.HandleFunc("GET /v1/openapi.yaml", s.openAPI)
 	s.mux.HandleFunc("GET /v1/catalog", s.auth(s.catalog))
 	s.mux.HandleFunc("POST /v1/tokens/check", s.auth(s.check))
@@ -114,6 +115,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			attrs = append(attrs, "code", rec.code)
 		}
 		s.cfg.Log.Info("pos request", attrs...)
+		s.metrics.observe(r, rec, time.Since(start))
 	}()
 	s.mux.ServeHTTP(rec, r)
 }
