@@ -181,6 +181,7 @@ func New(pool *pgxpool.Pool, cfg Config) (*Jobs, error) {
 		// contexts end and they are retried by another process.
 		SoftStopTimeout: 10 * time.Second,
 		MaxAttempts:     cfg.MaxAttempts,
+		Middleware:      []rivertype.Middleware{&jobLog{j: j}},
 	}
 	if !cfg.NoSchedule {
 		rc.PeriodicJobs = []*river.PeriodicJob{river.NewPeriodicJob(river.PeriodicInterval(cfg.Tick),

@@ -20,6 +20,9 @@ type metrics struct {
 	late       *prometheus.GaugeVec
 	sends      *prometheus.CounterVec
 	pauses     prometheus.Counter
+	wait       prometheus.Histogram
+	runs       *prometheus.CounterVec
+	runTime    *prometheus.HistogramVec
 }
 
 func newMetrics(reg prometheus.Registerer) (*metrics, error) {
@@ -38,6 +41,16 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Help: "Notification sends by kind and result (sent, blocked, skipped, failed, throttled, retried)."}, []string{"kind", "result"}),
 		pauses: prometheus.NewCounter(prometheus.CounterOpts{Namespace: "socialwallet", Subsystem: "notify", Name: "pauses_total",
 			Help: "429 answers that paused every replica's sending."}),
+		wait: prometheus.NewHistogram(prometheus.HistogramOpts{Namespace: "socialwallet", Subsystem: "notify", Name: "limiter_wait_seconds",
+			Help:    "How long a send waited for the shared limiter (the global rate, one a second per chat, 429 pauses).",
+			Buckets: []float64{.001, .01, .05, .1, .25, .5, 1, 2, 5, 10, 30}}),
+		runs: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: "socialwallet", Subsystem: "jobs", Name: "runs_total",
+			Help: "Job attempts by kind and outcome (ok, snoozed, failed, cancelled); failed attempts are retried until their last."},
+			[]string{"kind", "outcome"}),
+		runTime: prometheus.NewHistogramVec(prometheus.HistogramOpts{Namespace: "socialwallet", Subsystem: "jobs", Name: "run_duration_seconds",
+			Help:    "Duration of one job attempt by kind.",
+			Buckets: []float64{.005, .01, .05, .1, .5, 1, 5, 15, 30, 60, 240}},
+			[]string{"kind"}),
 	}
 	var err error
 	reg1 := func(g **prometheus.GaugeVec) {
@@ -53,6 +66,15 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 	}
 	if err == nil {
 		m.pauses, err = register(reg, m.pauses)
+	}
+	if err == nil {
+		m.wait, err = register(reg, m.wait)
+	}
+	if err == nil {
+		m.runs, err = register(reg, m.runs)
+	}
+	if err == nil {
+		m.runTime, err = register(reg, m.runTime)
 	}
 	return m, err
 }

@@ -103,9 +103,11 @@ func (w *sendWorker) Work(ctx context.Context, job *river.Job[SendArgs]) error {
 		}
 	}
 	for try := 0; ; try++ {
+		t0 := time.Now()
 		if err := j.cfg.Limiter.Wait(ctx, n.ChatID); err != nil {
 			return err
 		}
+		j.metrics.wait.Observe(time.Since(t0).Seconds())
 		err := j.cfg.Sender.Send(ctx, n)
 		if err == nil {
 			return finish(wallet.NoticeOutcome{Sent: true}, "sent")
