@@ -377,6 +377,9 @@ func (w *Web) clock(rw http.ResponseWriter, r *http.Request) {
 	writeJSON(rw, http.StatusOK, w.State(lang(r)))
 }
 
+// ErrJumpRefused: the clock only moves forward, within the programme.
+var ErrJumpRefused = errors.New("jump refused")
+
 // JumpTo moves the service's clock to "month-end" or "next-month" and
 // kicks the jobs.
 func (w *Web) JumpTo(ctx context.Context, to, lang string) (ClockState, error) {
@@ -393,7 +396,7 @@ func (w *Web) JumpTo(ctx context.Context, to, lang string) (ClockState, error) {
 		return s, fmt.Errorf("%w: jump to %q: want month-end or next-month", errBadInput, to)
 	}
 	if !j.Allowed {
-		return s, fmt.Errorf("%w: the clock cannot jump to %s from %s", errBadInput, j.To.Format(time.RFC3339), s.Now.Format(time.RFC3339))
+		return s, fmt.Errorf("%w: the clock cannot jump to %s from %s", ErrJumpRefused, j.To.Format(time.RFC3339), s.Now.Format(time.RFC3339))
 	}
 	at := time.Now()
 	w.cfg.Clock.Set(j.To)
@@ -417,11 +420,11 @@ func (w *Web) setClock(rw http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s, err := w.JumpTo(r.Context(), req.To, lang(r))
+	if errors.Is(err, ErrJumpRefused) {
+		writeJSON(rw, http.StatusConflict, map[string]any{"error": err.Error(), "clock": s})
+		return
+	}
 	if err != nil {
-		if errors.Is(err, errBadInput) {
-			writeJSON(rw, http.StatusConflict, map[string]any{"error": err.Error(), "clock": s})
-			return
-		}
 		w.fail(rw, err)
 		return
 	}
