@@ -6,7 +6,6 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"net/http"
 	"os"
 	"path/filepath"
 	"time"
@@ -163,7 +162,7 @@ func runSandbox(ctx context.Context, e *env, dataDir string) (err error) {
 	if err != nil {
 		return err
 	}
-	d := &deps{cfg: cfg, log: log, program: prog, clock: clk, pool: pool, store: st, redis: rc, service: svc, mux: http.NewServeMux()}
+	d := buildDeps(cfg, log, prog, clk, pool, rc, svc)
 	web := sandbox.New(sandbox.Config{Telegram: tg, Clock: clk, Program: prog, Demo: demo, Locales: locales.MustLoad(), Kick: kick,
 		Log: log.With("part", "sandbox")})
 	web.Register(d.mux)

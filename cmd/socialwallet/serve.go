@@ -11,9 +11,13 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 	goredis "github.com/redis/go-redis/v9"
 	"golang.org/x/sync/errgroup"
 
+	"socialwallet/bot"
 	"socialwallet/data"
 	"socialwallet/store/postgres"
 	rstore "socialwallet/store/redis"
@@ -38,6 +42,14 @@ type deps struct {
 	redis   *goredis.Client
 	service *wallet.Service
 	mux     *http.ServeMux
+	// ready answers /readyz and tells the bot when PostgreSQL is down.
+	ready *readiness
+	// metrics is this process's Prometheus registry, served on /metrics;
+	// each part registers its own series on it.
+	metrics *prometheus.Registry
+	// tg counts the Bot API calls of the conversation and of the sender
+	// alike, and the updates handled.
+	tg *bot.Metrics
 	// runners are the long-running parts; serve runs each until ctx ends.
 	runners []func(ctx context.Context) error
 }
@@ -77,23 +89,55 @@ func newDeps(ctx context.Context, e *env) (*deps, func(), error) {
 		return nil, nil, err
 	}
 	clk := e.cfg.clock()
-	d := &deps{
-		cfg:     e.cfg,
-		log:     newLogger(e.stderr),
+	d := buildDeps(e.cfg, newLogger(e.stderr), prog, clk, pool, rc, wallet.NewService(prog, clk, e.cfg.Secret, st))
+	return d, func() { rc.Close(); pool.Close() }, nil
+}
+
+// buildDeps gathers what every part's wiring shares, with this process's
+// metrics registry and readiness probes.
+func buildDeps(cfg config, log *slog.Logger, prog *wallet.Program, clk wallet.Clock, pool *pgxpool.Pool, rc *goredis.Client, svc *wallet.Service) *deps {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return &deps{
+		cfg:     cfg,
+		log:     log,
 		program: prog,
 		clock:   clk,
 		pool:    pool,
-		store:   st,
+		store:   postgres.New(pool),
 		redis:   rc,
-		service: wallet.NewService(prog, clk, e.cfg.Secret, st),
+		service: svc,
 		mux:     http.NewServeMux(),
+		metrics: reg,
+		ready: newReadiness(log.With("part", "ready"),
+			probe{name: "postgres", check: pool.Ping},
+			probe{name: "redis", check: func(ctx context.Context) error { return rc.Ping(ctx).Err() }},
+			probe{name: "schema", after: "postgres", every: readySchemaEvery, check: func(ctx context.Context) error {
+				pending, err := postgres.PendingMigrations(ctx, pool)
+				if err == nil && pending {
+					err = errSchemaBehind
+				}
+				return err
+			}}),
 	}
-	return d, func() { rc.Close(); pool.Close() }, nil
 }
 
 // serve wires every part onto d and runs them with the HTTP server until ctx ends.
 func serve(ctx context.Context, d *deps) error {
 	d.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { fmt.Fprintln(w, "ok") })
+	d.mux.Handle("GET /readyz", d.ready)
+	d.mux.Handle("GET /metrics", promhttp.HandlerFor(d.metrics, promhttp.HandlerOpts{Registry: d.metrics}))
+	// The gauges read from the tables at scrape time; a scrape within 5 s of
+	// the last reuses its answer.
+	current := func() wallet.Period { return d.program.PeriodAt(d.clock.Now()) }
+	err := d.metrics.Register(d.store.Collector(current, 5*time.Second))
+	if err != nil {
+		return fmt.Errorf("serve: metrics: %w", err)
+	}
+	if d.tg, err = bot.NewMetrics(d.metrics); err != nil {
+		return fmt.Errorf("serve: metrics: %w", err)
+	}
+	d.runners = append(d.runners, d.ready.run)
 	for _, wire := range []func(context.Context, *deps) error{wireBot, wirePOS, wireJobs} {
 		if err := wire(ctx, d); err != nil {
 			return err

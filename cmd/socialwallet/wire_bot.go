@@ -37,6 +37,7 @@ func wireBot(ctx context.Context, d *deps) error {
 	if err != nil {
 		return fmt.Errorf("bot: %w", err)
 	}
+	api.Observe = d.tg.ObserveAPI
 	sessions := rstore.NewSessions(d.redis, redisKeys, botSessionTTL)
 	claims := rstore.NewDedupe(d.redis, redisKeys, api.Self.ID, botClaimTTL)
 	cfg := bot.Config{
@@ -51,6 +52,8 @@ func wireBot(ctx context.Context, d *deps) error {
 		Intake:      rstore.Intake{Claims: claims, Sessions: sessions},
 		Codes:       rstore.NewCodes(d.redis, redisKeys),
 		Attempts:    rstore.NewLinkAttempts(d.redis, redisKeys, botLinkFailures, botLinkLock),
+		Outage:      d.ready,
+		Metrics:     d.tg,
 		Log:         log,
 		PollTimeout: botPollTimeout,
 	}

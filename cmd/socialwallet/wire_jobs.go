@@ -6,9 +6,6 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
-
 	"socialwallet/bot"
 	"socialwallet/jobs"
 	"socialwallet/locales"
@@ -24,8 +21,7 @@ const jobsHTTPTimeout = 20 * time.Second
 // behind the send limiter that every replica shares through Redis
 // (SW_SEND_RATE messages a second, one a second per chat). Without
 // TELEGRAM_TOKEN the schedule still runs, so money moves on time, and the
-// notifications wait for a replica that can send. The jobs' metrics (wave
-// plans, sends) are served on GET /metrics.
+// notifications wait for a replica that can send.
 func wireJobs(ctx context.Context, d *deps) error {
 	log := d.log.With("part", "jobs")
 	cfg := jobs.Config{
@@ -35,7 +31,7 @@ func wireJobs(ctx context.Context, d *deps) error {
 		Store:   d.store,
 		Log:     log,
 		Rate:    d.cfg.SendRate,
-		Metrics: prometheus.DefaultRegisterer,
+		Metrics: d.metrics,
 	}
 	if d.cfg.TelegramToken == "" {
 		log.Info("TELEGRAM_TOKEN is empty: the schedule runs, notifications wait for a replica that sends")
@@ -44,6 +40,7 @@ func wireJobs(ctx context.Context, d *deps) error {
 		if err != nil {
 			return fmt.Errorf("jobs: %w", err)
 		}
+		api.Observe = d.tg.ObserveAPI
 		cfg.Sender = bot.NewSender(api, locales.MustLoad(), d.program, d.service, bot.RenderReceipt)
 		cfg.Limiter = rstore.NewSendLimiter(d.redis, rstore.SendLimiterConfig{Rate: d.cfg.SendRate})
 	}
@@ -52,6 +49,5 @@ func wireJobs(ctx context.Context, d *deps) error {
 		return err
 	}
 	d.runners = append(d.runners, j.Run)
-	d.mux.Handle("GET /metrics", promhttp.Handler())
 	return nil
 }

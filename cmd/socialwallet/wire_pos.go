@@ -23,5 +23,5 @@ func wirePOS(ctx context.Context, d *deps) error {
 		Log:     d.log.With("part", "pos"),
 	})
 	d.mux.Handle("/v1/", api)
-	return nil
+	return api.RegisterMetrics(d.metrics)
 }

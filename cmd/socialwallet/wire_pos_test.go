@@ -64,9 +64,10 @@ func TestWirePOSMountsTheCashierAPI(t *testing.T) {
 	rc, _ := redistest.Client(t)
 	st := postgres.New(pool)
 	prog := program.Default()
-	svc := wallet.NewService(prog, clock.Frozen(time.Date(2026, 1, 20, 12, 0, 0, 0, prog.Location)), []byte("wire-test-secret-0123456789"), st)
+	clk := clock.Frozen(time.Date(2026, 1, 20, 12, 0, 0, 0, prog.Location))
+	svc := wallet.NewService(prog, clk, []byte("wire-test-secret-0123456789"), st)
 	fid, applicant, key := posFamily(t, svc, st)
-	d := &deps{log: slog.New(slog.DiscardHandler), program: prog, pool: pool, store: st, redis: rc, service: svc, mux: http.NewServeMux()}
+	d := buildDeps(config{}, slog.New(slog.DiscardHandler), prog, clk, pool, rc, svc)
 	if err := wirePOS(ctx, d); err != nil {
 		t.Fatalf("wirePOS() = %v", err)
 	}
