@@ -74,10 +74,15 @@ type ClaimLoader interface {
 	ClaimAndLoad(ctx context.Context, updateID, user int64) (first bool, session []byte, err error)
 }
 
-// Outage says whether storage the conversation cannot do without
-// (PostgreSQL) is known to be down; serve's readiness checker answers it.
+// Outage says what storage is known to be down; serve's readiness probes
+// answer it, so a user is told at once instead of after a timeout.
 type Outage interface {
+	// Down: PostgreSQL, without which nothing can be looked up or changed.
 	Down() bool
+	// SessionsDown: Redis, which carries a conversation from step to step.
+	// A linked user goes on without it (each update rebuilds the session
+	// from PostgreSQL); linking, whose steps live only there, cannot.
+	SessionsDown() bool
 }
 
 // ChatLocker gives one replica at a time a chat's updates (webhook mode
@@ -271,6 +276,10 @@ func (b *Bot) handle(ctx context.Context, u tgbotapi.Update) string {
 		return outcomeUnavailable
 	}
 	b.loadSession(r, raw)
+	if r.fresh && r.s.State != stateMenu && b.outage != nil && b.outage.SessionsDown() {
+		b.unavailable(r, nil)
+		return outcomeUnavailable
+	}
 	b.route(r)
 	b.saveSession(r)
 	if r.outcome != "" {

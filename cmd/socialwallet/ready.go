@@ -155,6 +155,14 @@ func (r *readiness) Down() bool {
 // errSchemaBehind: the database's schema is older than the binary.
 var errSchemaBehind = errors.New("the schema is behind this binary: run socialwallet migrate")
 
+// SessionsDown reports Redis as known to be down, for the bot.
+func (r *readiness) SessionsDown() bool {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	err, ok := r.state["redis"]
+	return ok && err != nil
+}
+
 // ServeHTTP is /readyz: 200 when every probe last answered, else 503, with
 // each dependency's state as JSON. The address may be public (the webhook's),
 // so a failure shows as "down": its details are in the log.
