@@ -5,8 +5,11 @@ import (
 	"context"
 	"log/slog"
 	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -17,14 +20,16 @@ import (
 	rstore "socialwallet/store/redis"
 )
 
-// Behind a load balancer, two webhook replicas get updates of one chat at
-// once: the per-chat lock in Redis makes the second wait for the first, so
-// the answers keep the order of the questions.
+// Behind a load balancer (here a small round-robin reverse proxy on one
+// address), two webhook replicas take turns at one chat's updates. Each
+// time the first answer is slow and the next update reaches the other
+// replica meanwhile: the per-chat lock in Redis makes it wait, so the
+// answers keep the order of the questions.
 func TestWebhookReplicasKeepChatOrder(t *testing.T) {
 	h := newHarness(t)
 	h.stop()
 	const secret = "replica-secret_0123456789"
-	var urls []string
+	var replicas []*url.URL
 	for i := 0; i < 2; i++ {
 		cfg := h.config(func(c *bot.Config) { c.ChatLocks = rstore.NewChatLocks(h.rc, h.prefix, time.Minute) })
 		b, err := bot.New(cfg)
@@ -37,37 +42,62 @@ func TestWebhookReplicasKeepChatOrder(t *testing.T) {
 		}
 		srv := httptest.NewServer(handler)
 		defer srv.Close()
-		urls = append(urls, srv.URL)
+		u, _ := url.Parse(srv.URL)
+		replicas = append(replicas, u)
 	}
+	var next atomic.Int64
+	var mu sync.Mutex
+	var servedBy []int
+	lb := httptest.NewServer(&httputil.ReverseProxy{Rewrite: func(r *httputil.ProxyRequest) {
+		i := int(next.Add(1)-1) % len(replicas)
+		mu.Lock()
+		servedBy = append(servedBy, i)
+		mu.Unlock()
+		r.SetURL(replicas[i])
+	}})
+	defer lb.Close()
+
 	u := h.tg.NewUser(120, "ru")
 	mk := func(id int, text string) tgbotapi.Update {
 		return tgbotapi.Update{UpdateID: id, Message: &tgbotapi.Message{MessageID: id, Date: int(h.clock.Now().Unix()),
 			From: &u.User, Chat: &tgbotapi.Chat{ID: u.ID(), Type: "private"}, Text: text,
 			Entities: []tgbotapi.MessageEntity{{Type: "bot_command", Length: len(text)}}}}
 	}
-	// The first answer is slow; the second update reaches the other replica meanwhile.
-	slow := h.tg.InjectFault(telegramtest.Fault{Method: "sendMessage", Delay: 400 * time.Millisecond, Times: 1})
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		telegramtest.PostUpdate(context.Background(), nil, urls[0], secret, mk(9001, "/start"))
-	}()
-	for h.tg.FaultHits(slow) == 0 {
-		time.Sleep(time.Millisecond)
+	const pairs = 3
+	for p := 0; p < pairs; p++ {
+		slow := h.tg.InjectFault(telegramtest.Fault{Method: "sendMessage", Delay: 300 * time.Millisecond, Times: 1})
+		var wg sync.WaitGroup
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			telegramtest.PostUpdate(context.Background(), nil, lb.URL, secret, mk(9001+2*p, "/start"))
+		}()
+		for h.tg.FaultHits(slow) == 0 {
+			time.Sleep(time.Millisecond)
+		}
+		status, err := telegramtest.PostUpdate(context.Background(), nil, lb.URL, secret, mk(9002+2*p, "/help"))
+		wg.Wait()
+		if err != nil || status != 200 {
+			t.Fatalf("update %d through the balancer = %d, %v", 9002+2*p, status, err)
+		}
 	}
-	status, err := telegramtest.PostUpdate(context.Background(), nil, urls[1], secret, mk(9002, "/help"))
-	wg.Wait()
-	if err != nil || status != 200 {
-		t.Fatalf("second replica = %d, %v", status, err)
+	mu.Lock()
+	if len(servedBy) != 2*pairs || servedBy[0] == servedBy[1] {
+		t.Fatalf("the balancer sent the updates to replicas %v; want them to alternate", servedBy)
+	}
+	mu.Unlock()
+	picker := h.T("ru", "choose_language", nil)[:20]
+	var texts []string
+	for _, m := range u.Messages() {
+		texts = append(texts, m.Text[:min(len(m.Text), 30)])
 	}
 	ms := u.Messages()
-	if len(ms) != 2 || !strings.Contains(ms[0].Text, h.T("ru", "choose_language", nil)[:20]) || !strings.HasPrefix(ms[1].Text, "ℹ️") {
-		var texts []string
-		for _, m := range ms {
-			texts = append(texts, m.Text[:min(len(m.Text), 30)])
-		}
-		t.Errorf("answers in the chat = %q; want the picker (first update) before Help (second)", texts)
+	ordered := len(ms) == 2*pairs
+	for i := 0; ordered && i < len(ms); i += 2 {
+		ordered = strings.Contains(ms[i].Text, picker) && strings.HasPrefix(ms[i+1].Text, "ℹ️")
+	}
+	if !ordered {
+		t.Errorf("answers in the chat = %q; want the picker then Help, %d times: the order of the updates", texts, pairs)
 	}
 }
 
