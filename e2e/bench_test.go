@@ -3,6 +3,8 @@ package e2e
 import (
 	"bytes"
 	"context"
+	"io"
+	"log/slog"
 	"os"
 	"strconv"
 	"sync"
@@ -14,6 +16,8 @@ import (
 	"socialwallet/bot/telegramtest"
 	"socialwallet/internal/fixtures"
 	"socialwallet/wallet"
+
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // benchUsers links n mothers of n more families (each with January
@@ -129,7 +133,8 @@ func serverCPU(only string, names ...string) time.Duration {
 // handled as fast as the bot can. Reported: updates handled per second, the
 // CPU of this process (bot and fake Telegram) per update, that of the
 // PostgreSQL and Redis servers, and that of the whole machine (with whatever
-// else runs on it) per update.
+// else runs on it) per update. The bot logs and counts each update as serve
+// has it do.
 func BenchmarkBalanceEndToEnd(b *testing.B) {
 	workers, conns := 64, 0
 	if v, err := strconv.Atoi(os.Getenv("BENCH_WORKERS")); err == nil {
@@ -142,6 +147,17 @@ func BenchmarkBalanceEndToEnd(b *testing.B) {
 	users := benchUsers(b, h, 300)
 	texts := map[string]string{"kk": h.T("kk", "btn_balance", nil), "ru": h.T("ru", "btn_balance", nil)}
 	h.stop()
+	// As serve runs it: a JSON log line and the metrics for every update
+	// and every Bot API call.
+	metrics, err := bot.NewMetrics(prometheus.NewRegistry())
+	if err != nil {
+		b.Fatal(err)
+	}
+	served := func(c *bot.Config) {
+		c.Log = slog.New(slog.NewJSONHandler(io.Discard, &slog.HandlerOptions{Level: slog.LevelInfo}))
+		c.Metrics = metrics
+		c.API.Observe = metrics.ObserveAPI
+	}
 	for i := 0; i < b.N; i++ {
 		u := users[i%len(users)]
 		u.Send(texts[u.User.LanguageCode])
@@ -150,7 +166,7 @@ func BenchmarkBalanceEndToEnd(b *testing.B) {
 	db := " " + h.store.Pool().Config().ConnConfig.Database + " "
 	b.ResetTimer()
 	cpu0, busy0, pg0, rd0, t0 := cpuTime(), machineBusy(), serverCPU(db, "postgres"), serverCPU("", "redis-server"), time.Now()
-	h.start()
+	h.start(served)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
 	if err := h.tg.WaitHandled(ctx); err != nil {
