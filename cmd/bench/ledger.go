@@ -13,8 +13,6 @@ import (
 	"socialwallet/wallet"
 )
 
-func init() { benches["ledger"] = benchLedger }
-
 // benchLedger issues and annuls 1 000 000 vouchers (250 000 families of four)
 // through the real Service and store, three periods in a row, against a plain
 // INSERT … SELECT generate_series of 1 000 000 rows into an unindexed table of
@@ -80,7 +78,46 @@ func benchLedger(ctx context.Context, out io.Writer, db *scratch) error {
 		return fmt.Errorf("ledger check after the run: %d mismatches, %v", len(bad), err)
 	}
 	fmt.Fprintln(out, "ledger check: every balance equals its ledger sum")
-	return nil
+	return anatomy(ctx, out, db, mp)
+}
+
+// anatomy writes the rows issuance writes (every member, one period) into
+// fresh tables that grow step by step into the vouchers table, each timed
+// against the same plain insert, so that the issuance ratio can be read part
+// by part: what the heap, the CHECKs, each index and the owner check cost.
+func anatomy(ctx context.Context, out io.Writer, db *scratch, plain time.Duration) error {
+	var opts string
+	if err := db.Pool.QueryRow(ctx, `SELECT coalesce(array_to_string(reloptions, ', '), 'fillfactor = 100')
+		FROM pg_class WHERE oid = 'vouchers'::regclass`).Scan(&opts); err != nil {
+		return fmt.Errorf("anatomy: %w", err)
+	}
+	like := `(LIKE vouchers INCLUDING DEFAULTS INCLUDING IDENTITY`
+	steps := []struct{ what, ddl string }{
+		{"heap of the same columns, identity id", `CREATE TABLE anatomy ` + like + `) WITH (` + opts + `)`},
+		{"+ the CHECK constraints", `CREATE TABLE anatomy ` + like + ` INCLUDING CONSTRAINTS) WITH (` + opts + `)`},
+		{"+ PRIMARY KEY (id)", `CREATE TABLE anatomy ` + like + ` INCLUDING CONSTRAINTS, PRIMARY KEY (id)) WITH (` + opts + `)`},
+		{"+ UNIQUE (period, member_id)", `CREATE TABLE anatomy ` + like + ` INCLUDING CONSTRAINTS, PRIMARY KEY (id), UNIQUE (period, member_id)) WITH (` + opts + `)`},
+		{"+ index on family_id", `CREATE TABLE anatomy ` + like + ` INCLUDING CONSTRAINTS, PRIMARY KEY (id), UNIQUE (period, member_id)) WITH (` + opts + `);
+			CREATE INDEX ON anatomy (family_id)`},
+		{"+ the owner check (statement trigger)", `CREATE TABLE anatomy ` + like + ` INCLUDING CONSTRAINTS, PRIMARY KEY (id), UNIQUE (period, member_id)) WITH (` + opts + `);
+			CREATE INDEX ON anatomy (family_id);
+			CREATE TRIGGER anatomy_owner AFTER INSERT ON anatomy REFERENCING NEW TABLE AS new_vouchers
+				FOR EACH STATEMENT EXECUTE FUNCTION vouchers_check_owner()`},
+	}
+	fmt.Fprintf(out, "anatomy of issuance, each step a fresh table of 1 000 000 rows from members (plain %s):\n", round(plain))
+	for _, st := range steps {
+		if _, err := db.Pool.Exec(ctx, `DROP TABLE IF EXISTS anatomy; `+st.ddl); err != nil {
+			return fmt.Errorf("anatomy: %s: %w", st.what, err)
+		}
+		d, err := timed(ctx, db, `INSERT INTO anatomy (member_id, family_id, period, amount, issued_at, expires_at)
+			SELECT m.id, m.family_id, date '2026-02-01', 432500, now(), now() FROM members m`)
+		if err != nil {
+			return fmt.Errorf("anatomy: %s: %w", st.what, err)
+		}
+		fmt.Fprintf(out, "  %-40s %8s = %s plain\n", st.what, round(d), ratio(d.Seconds(), plain.Seconds()))
+	}
+	_, err := db.Pool.Exec(ctx, `DROP TABLE anatomy`)
+	return err
 }
 
 // seedRegistry writes families of four directly (the import path is measured

@@ -22,8 +22,13 @@ import (
 	"socialwallet/store/postgres"
 )
 
-// benches maps a name to its run; each file of this package adds its own.
-var benches = map[string]func(ctx context.Context, out io.Writer, db *scratch) error{}
+// bench is one measurement, run on a database of its own.
+type bench func(ctx context.Context, out io.Writer, db *scratch) error
+
+// benchList maps a name to its run.
+func benchList() map[string]bench {
+	return map[string]bench{"ledger": benchLedger}
+}
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
@@ -35,6 +40,7 @@ func main() {
 }
 
 func run(ctx context.Context, args []string, out io.Writer) error {
+	benches := benchList()
 	names := args
 	if len(names) == 0 {
 		for n := range benches {
@@ -45,7 +51,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	for _, n := range names {
 		b, ok := benches[n]
 		if !ok {
-			return fmt.Errorf("unknown bench %q (have %v)", n, keys())
+			return fmt.Errorf("unknown bench %q (have %v)", n, keys(benches))
 		}
 		db, err := newScratch(ctx)
 		if err != nil {
@@ -61,7 +67,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	return nil
 }
 
-func keys() []string {
+func keys(benches map[string]bench) []string {
 	var k []string
 	for n := range benches {
 		k = append(k, n)
