@@ -1,6 +1,7 @@
 package wallet
 
 import (
+	"strings"
 	"testing"
 	"time"
 )
@@ -12,29 +13,30 @@ func TestParseIIN(t *testing.T) {
 		wantCode Code
 		birth    string
 		female   bool
+		why      string // in the message of an invalid one: the reason, not just any
 	}{
-		{"1900s man", "850415300012", "", "1985-04-15", false},
-		{"1900s woman", "900101400013", "", "1990-01-01", true},
-		{"2000s boy", "150601500014", "", "2015-06-01", false},
-		{"2000s girl", "120229600019", "", "2012-02-29", true},
-		{"1800s", "991231100010", "", "1899-12-31", false},
-		{"second weight series", "850415300302", "", "1985-04-15", false},
-		{"empty", "", CodeInvalid, "", false},
-		{"11 digits", "85041530001", CodeInvalid, "", false},
-		{"13 digits", "8504153000180", CodeInvalid, "", false},
-		{"letter", "85041530001A", CodeInvalid, "", false},
-		{"spaces", "850415 30001", CodeInvalid, "", false},
-		{"unicode digits", "８50415300018", CodeInvalid, "", false},
-		{"century digit 0", "850415000018", CodeInvalid, "", false},
-		{"century digit 7", "850415700018", CodeInvalid, "", false},
-		{"month 13", "851315300018", CodeInvalid, "", false},
-		{"month 00", "850015300018", CodeInvalid, "", false},
-		{"day 32", "850132300018", CodeInvalid, "", false},
-		{"day 00", "850100300018", CodeInvalid, "", false},
-		{"29 February not leap", "130229600010", CodeInvalid, "", false},
-		{"31 April", "850431300015", CodeInvalid, "", false},
-		{"wrong check digit", "850415300013", CodeInvalid, "", false},
-		{"both series give 10", "", CodeInvalid, "", false}, // filled below
+		{"1900s man", "850415300012", "", "1985-04-15", false, ""},
+		{"1900s woman", "900101400013", "", "1990-01-01", true, ""},
+		{"2000s boy", "150601500014", "", "2015-06-01", false, ""},
+		{"2000s girl", "120229600019", "", "2012-02-29", true, ""},
+		{"1800s", "991231100010", "", "1899-12-31", false, ""},
+		{"second weight series", "850415300302", "", "1985-04-15", false, ""},
+		{"empty", "", CodeInvalid, "", false, "12 digits"},
+		{"11 digits", "85041530001", CodeInvalid, "", false, "12 digits"},
+		{"13 digits", "8504153000180", CodeInvalid, "", false, "12 digits"},
+		{"letter", "85041530001A", CodeInvalid, "", false, "not a digit"},
+		{"spaces", "850415 30001", CodeInvalid, "", false, "not a digit"},
+		{"unicode digits", "８50415300018", CodeInvalid, "", false, "12 digits"},
+		{"century digit 0", "850415000018", CodeInvalid, "", false, "century digit"},
+		{"century digit 7", "850415700018", CodeInvalid, "", false, "century digit"},
+		{"month 13", "851315300018", CodeInvalid, "", false, "not a real date"},
+		{"month 00", "850015300018", CodeInvalid, "", false, "not a real date"},
+		{"day 32", "850132300018", CodeInvalid, "", false, "not a real date"},
+		{"day 00", "850100300018", CodeInvalid, "", false, "not a real date"},
+		{"29 February not leap", "130229600010", CodeInvalid, "", false, "not a real date"},
+		{"31 April", "850431300015", CodeInvalid, "", false, "not a real date"},
+		{"wrong check digit", "850415300013", CodeInvalid, "", false, "check digit is"},
+		{"both series give 10", "", CodeInvalid, "", false, "no valid check digit"}, // filled below
 	}
 	// Find a number whose both weight series give 10: it has no valid check digit.
 	for s := 0; s < 10000; s++ {
@@ -55,8 +57,8 @@ func TestParseIIN(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			got, err := ParseIIN(tt.in)
 			if tt.wantCode != "" {
-				if ErrorCode(err) != tt.wantCode {
-					t.Fatalf("ParseIIN(%q) = %v, %v; want code %s", tt.in, got, err, tt.wantCode)
+				if ErrorCode(err) != tt.wantCode || !strings.Contains(err.Error(), tt.why) {
+					t.Fatalf("ParseIIN(%q) = %v, %v; want code %s for %q", tt.in, got, err, tt.wantCode, tt.why)
 				}
 				return
 			}

@@ -12,14 +12,25 @@ func TestVoucherTransitions(t *testing.T) {
 	expires := time.Date(2026, 5, 1, 0, 0, 0, 0, time.UTC)
 	const amount = Tiyn(432500)
 
-	type op func(v *Voucher) error
-	activate := func(now time.Time) op { return func(v *Voucher) error { return v.Activate(9, now, deadline) } }
-	annul := func(now time.Time) op { return func(v *Voucher) error { return v.Annul(now, deadline) } }
-	debit := func(x Tiyn, now time.Time) op {
-		return func(v *Voucher) error { _, err := v.Debit(x, now); return err }
+	// An op names its transition so that the table can be shown to try every
+	// operation from every state.
+	type op struct {
+		name string
+		do   func(v *Voucher) error
 	}
-	refund := func(x Tiyn, now time.Time) op { return func(v *Voucher) error { return v.Refund(x, now) } }
-	expire := func(now time.Time) op { return func(v *Voucher) error { _, err := v.Expire(now); return err } }
+	activate := func(now time.Time) op {
+		return op{"activate", func(v *Voucher) error { return v.Activate(9, now, deadline) }}
+	}
+	annul := func(now time.Time) op { return op{"annul", func(v *Voucher) error { return v.Annul(now, deadline) }} }
+	debit := func(x Tiyn, now time.Time) op {
+		return op{"debit", func(v *Voucher) error { _, err := v.Debit(x, now); return err }}
+	}
+	refund := func(x Tiyn, now time.Time) op {
+		return op{"refund", func(v *Voucher) error { return v.Refund(x, now) }}
+	}
+	expire := func(now time.Time) op {
+		return op{"expire", func(v *Voucher) error { _, err := v.Expire(now); return err }}
+	}
 
 	tests := []struct {
 		name        string
@@ -52,11 +63,32 @@ func TestVoucherTransitions(t *testing.T) {
 		{"issued does not expire", StateIssued, 0, expire(expires), CodeConflict, StateIssued, 0},
 		{"annulled does not expire", StateAnnulled, 0, expire(expires), CodeConflict, StateAnnulled, 0},
 		{"expired never activates", StateExpired, 0, activate(before), CodeConflict, StateExpired, 0},
+		{"expired never annuls", StateExpired, 0, annul(after), CodeConflict, StateExpired, 0},
+		{"expired does not expire twice", StateExpired, 0, expire(expires), CodeConflict, StateExpired, 0},
+		{"expired takes no refund", StateExpired, 0, refund(100, before), CodeConflict, StateExpired, 0},
+		{"spent never activates again", StateSpent, 0, activate(before), CodeConflict, StateSpent, 0},
+		{"spent never annuls", StateSpent, 0, annul(after), CodeConflict, StateSpent, 0},
+		{"spent cannot pay", StateSpent, 0, debit(100, before), CodeConflict, StateSpent, 0},
+		{"spent expires with nothing to lapse", StateSpent, 0, expire(expires), "", StateExpired, 0},
+		{"issued takes no refund", StateIssued, 0, refund(100, before), CodeConflict, StateIssued, 0},
+		{"annulled never annuls twice", StateAnnulled, 0, annul(after), CodeConflict, StateAnnulled, 0},
+	}
+	// Every operation is tried from every state.
+	tried := map[[2]string]bool{}
+	for _, tt := range tests {
+		tried[[2]string{string(tt.from), tt.do.name}] = true
+	}
+	for _, st := range []State{StateIssued, StateActivated, StateSpent, StateAnnulled, StateExpired} {
+		for _, o := range []string{"activate", "annul", "debit", "refund", "expire"} {
+			if !tried[[2]string{string(st), o}] {
+				t.Errorf("no case tries %s from %s", o, st)
+			}
+		}
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			v := &Voucher{ID: 1, Amount: amount, Balance: tt.balance, State: tt.from, ExpiresAt: expires}
-			err := tt.do(v)
+			err := tt.do.do(v)
 			if ErrorCode(err) != tt.wantCode || (tt.wantCode == "" && err != nil) {
 				t.Fatalf("%s: error %v; want code %q", tt.from, err, tt.wantCode)
 			}
