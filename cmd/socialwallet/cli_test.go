@@ -6,8 +6,17 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"socialwallet/clock"
+	"socialwallet/program"
+	"socialwallet/store/postgres"
+	"socialwallet/wallet"
 
 	"socialwallet/internal/fixtures"
 	"socialwallet/internal/pgtest"
@@ -98,9 +107,53 @@ func TestCLIOperatorDay(t *testing.T) {
 			t.Errorf("family show lacks the masked IIN of %s", p.FullName)
 		}
 	}
+	// The applicant activates for herself and the children: family show then
+	// has the value and one activation row per voucher in its ledger.
+	activated := activateAsApplicant(t, c, "F0000001", wallet.Period{Year: 2026, Month: time.February})
+	out, errs, code = c.run("family", "show", "F0000001")
+	want := "remaining value: " + (wallet.Tiyn(len(activated)) * 432500).String()
+	if code != 0 || len(activated) < 2 || !strings.Contains(out, want) {
+		t.Errorf("family show after %d activations = %q %q %d; want %q", len(activated), out, errs, code, want)
+	}
+	for _, v := range activated {
+		row := regexp.MustCompile(`(?m)^ +\d+ +` + strconv.FormatInt(v.ID, 10) + ` +activation +4\x{a0}325\x{a0}₸ +2026-02-01 00:05:00$`)
+		if !row.MatchString(out) {
+			t.Errorf("family show = %q; want the activation row of voucher %d", out, v.ID)
+		}
+	}
 	if _, errs, code := c.run("family", "show", "F404"); code != 1 || !strings.Contains(errs, "family F404") {
 		t.Errorf("family show F404 = %q exit %d; want not found", errs, code)
 	}
+}
+
+// activateAsApplicant gives the consent of the family's applicant and
+// activates what she may of period p, as the bot would, on the CLI's database
+// at the CLI's clock.
+func activateAsApplicant(t *testing.T, c *cli, family string, p wallet.Period) []wallet.Voucher {
+	t.Helper()
+	ctx := context.Background()
+	pool, err := pgxpool.New(ctx, c.env["DATABASE_URL"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+	now, err := time.Parse(time.RFC3339, c.env["SW_FAKE_NOW"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc := wallet.NewService(program.Default(), clock.Frozen(now), []byte(c.env["SW_SECRET"]), postgres.New(pool))
+	var applicant int64
+	if err := pool.QueryRow(ctx, `SELECT id FROM members WHERE family_id = $1 AND role = 'applicant'`, family).Scan(&applicant); err != nil {
+		t.Fatal(err)
+	}
+	if err := svc.GiveConsent(ctx, applicant); err != nil {
+		t.Fatalf("GiveConsent(%d) = %v", applicant, err)
+	}
+	got, err := svc.Activate(ctx, applicant, p)
+	if err != nil {
+		t.Fatalf("Activate(%d, %s) = %v", applicant, p, err)
+	}
+	return got
 }
 
 func TestCLIMerchants(t *testing.T) {
@@ -138,8 +191,10 @@ func TestCLIMerchants(t *testing.T) {
 
 func TestCLIUsage(t *testing.T) {
 	c := &cli{t: t, env: map[string]string{}}
-	for _, cmd := range []string{"migrate", "import-registry", "import-catalog", "issue", "annul", "expire", "family", "serve", "program"} {
-		out, _, code := c.run(cmd, "--help")
+	for _, cmd := range []string{"migrate", "import-registry", "import-catalog", "issue", "annul", "expire", "family", "merchant",
+		"merchant add", "merchant list", "merchant rotate-key", "merchant disable", "family show", "family unfreeze",
+		"serve", "sandbox", "report", "health", "program"} {
+		out, _, code := c.run(append(strings.Fields(cmd), "--help")...)
 		if code != 0 || !strings.Contains(out, "usage: socialwallet "+cmd) {
 			t.Errorf("%s --help = %q exit %d; want its usage on stdout", cmd, out, code)
 		}
@@ -151,8 +206,8 @@ func TestCLIUsage(t *testing.T) {
 		t.Errorf("issue --period 2026-13 exit %d; want 2", code)
 	}
 	c.env["SW_FAKE_NOW"] = "2026-01-01T00:00:00+05:00"
-	if _, errs, code := c.run("migrate"); code != 2 || !strings.Contains(errs+"", "") {
-		t.Errorf("SW_FAKE_NOW in production: exit %d; want refused with exit 2", code)
+	if _, errs, code := c.run("migrate"); code != 2 || !strings.Contains(errs, "SW_FAKE_NOW: refused when SW_ENV=production") {
+		t.Errorf("SW_FAKE_NOW in production: %q exit %d; want refused with exit 2", errs, code)
 	}
 	c.env = map[string]string{"SW_ENV": "test"}
 	if _, _, code := c.run("import-registry", "x.csv"); code != 1 {

@@ -39,10 +39,12 @@ working at once.`, func(ctx context.Context, svc *wallet.Service, id int64) erro
 				return nil
 			})
 	default:
-		fmt.Fprintln(e.stderr, "usage: socialwallet merchant add|list|rotate-key ID|disable ID  (--help on each)")
-		if sub == "-h" || sub == "--help" {
+		const usage = "usage: socialwallet merchant add|list|rotate-key ID|disable ID  (--help on each)"
+		if sub == "-h" || sub == "--help" || sub == "-help" {
+			fmt.Fprintln(e.stdout, usage)
 			return nil
 		}
+		fmt.Fprintln(e.stderr, usage)
 		return exitError{2, errSilent}
 	}
 }
