@@ -1,7 +1,8 @@
 // Package pgtest gives each test its own PostgreSQL database, cloned from a
 // migrated template, so storage tests run against the real server in parallel
-// without seeing each other's rows. With CI=true a missing server fails the
-// test; elsewhere it skips with a note.
+// without seeing each other's rows, and checks the ledger's invariant in it
+// when the test ends. With CI=true a missing server fails the test; elsewhere
+// it skips with a note.
 package pgtest
 
 import (
@@ -62,9 +63,17 @@ func URL(t testing.TB) string {
 	if _, err := admin.Exec(ctx, fmt.Sprintf(`CREATE DATABASE %s TEMPLATE %s`, name, tmpl)); err != nil {
 		t.Fatalf("pgtest: create database: %v", err)
 	}
+	u, err := url.Parse(AdminURL())
+	if err != nil {
+		t.Fatalf("pgtest: %v", err)
+	}
+	u.Path = "/" + name
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
+		if !t.Skipped() {
+			verifyLedger(ctx, t, u.String())
+		}
 		c, err := pgx.Connect(ctx, AdminURL())
 		if err != nil {
 			t.Logf("pgtest: drop %s: %v", name, err)
@@ -75,12 +84,23 @@ func URL(t testing.TB) string {
 			t.Logf("pgtest: drop %s: %v", name, err)
 		}
 	})
-	u, err := url.Parse(AdminURL())
-	if err != nil {
-		t.Fatalf("pgtest: %v", err)
-	}
-	u.Path = "/" + name
 	return u.String()
+}
+
+// verifyLedger fails the test when, at its end, any voucher's balance is not
+// the sum of its ledger rows: whatever a test did with the money, through
+// whichever part of the service, the invariant must still hold.
+func verifyLedger(ctx context.Context, t testing.TB, dbURL string) {
+	pool, err := pgxpool.New(ctx, dbURL)
+	if err != nil {
+		t.Errorf("pgtest: ledger check: %v", err)
+		return
+	}
+	defer pool.Close()
+	bad, err := postgres.New(pool).VerifyLedger(ctx)
+	if err != nil || len(bad) > 0 {
+		t.Errorf("pgtest: after the test, VerifyLedger() = %+v, %v; want every voucher's balance equal to its ledger sum", bad, err)
+	}
 }
 
 // Pool opens a pool on a fresh database, closed when the test ends.
