@@ -189,6 +189,7 @@ type clientOpts struct {
 	schedule bool // run the periodic tick
 	tick     time.Duration
 	metrics  prometheus.Registerer
+	dbURL    string // the client's way to PostgreSQL, when not the world's (a proxy)
 }
 
 // client builds a job client as a serve process would: its own database
@@ -198,7 +199,10 @@ func (w *world) client(t testing.TB, o clientOpts) *jobs.Jobs {
 	if o.rate == 0 {
 		o.rate = 25
 	}
-	pool, err := pgxpool.New(context.Background(), w.url)
+	if o.dbURL == "" {
+		o.dbURL = w.url
+	}
+	pool, err := pgxpool.New(context.Background(), o.dbURL)
 	if err != nil {
 		t.Fatal(err)
 	}

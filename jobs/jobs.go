@@ -205,8 +205,8 @@ func (j *Jobs) Client() *river.Client[pgx.Tx] { return j.client }
 // Run starts the River client and the dispatcher and returns when ctx ends,
 // after running jobs have finished (or the job timeout has cut them).
 func (j *Jobs) Run(ctx context.Context) error {
-	if err := j.client.Start(context.WithoutCancel(ctx)); err != nil {
-		return fmt.Errorf("jobs: start: %w", err)
+	if !j.start(ctx) {
+		return nil
 	}
 	j.log.Info("jobs started", "rate", j.cfg.Rate, "plan_rate", j.cfg.PlanRate, "workers", j.cfg.Workers, "tick", j.cfg.Tick.String())
 	var wg sync.WaitGroup
@@ -225,6 +225,27 @@ func (j *Jobs) Run(ctx context.Context) error {
 		return fmt.Errorf("jobs: stop: %w", err)
 	}
 	return nil
+}
+
+// start starts the River client, again and again while PostgreSQL does not
+// answer: a database that blinks while a process starts must not end the
+// process, which serves the bot and the tills meanwhile and reports itself
+// unready. It reports false when ctx ended first.
+func (j *Jobs) start(ctx context.Context) bool {
+	wait := 250 * time.Millisecond
+	for {
+		err := j.client.Start(context.WithoutCancel(ctx))
+		if err == nil {
+			return true
+		}
+		j.log.Warn("jobs: start failed; trying again", "err", err, "in", wait.String())
+		select {
+		case <-ctx.Done():
+			return false
+		case <-time.After(wait):
+		}
+		wait = min(2*wait, 10*time.Second)
+	}
 }
 
 // TickArgs is the periodic job that compares the schedule with the clock.

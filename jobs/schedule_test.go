@@ -1,12 +1,15 @@
 package jobs_test
 
 import (
+	"context"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"socialwallet/internal/tcpproxy"
 	"socialwallet/locales"
 	"socialwallet/wallet"
 )
@@ -129,6 +132,45 @@ func TestIssueOnStartUpMidPeriod(t *testing.T) {
 	}
 	if got := w.deliveredTo(); len(got) != 3 {
 		t.Errorf("issue notices delivered to %d chats; want 3 applicants: %v", len(got), got)
+	}
+}
+
+// A process whose PostgreSQL is away while it starts keeps trying instead of
+// ending (it serves the bot and the tills meanwhile), and does what is due
+// once the database answers.
+func TestStartsWhenPostgreSQLComesBack(t *testing.T) {
+	w := newWorld(t)
+	w.clock.Set(w.at(time.February, 14, 12, 0, 0))
+	w.families(t, 2, 3)
+	u, err := url.Parse(w.url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	proxy := tcpproxy.New(t, u.Host)
+	proxy.Cut()
+	u.Host = proxy.Addr()
+	j := w.client(t, clientOpts{id: "patient", schedule: true, tick: time.Hour, dbURL: u.String()})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- j.Run(ctx) }()
+	select {
+	case err := <-done:
+		t.Fatalf("Run() with PostgreSQL away = %v; want it to wait for the database", err)
+	case <-time.After(1500 * time.Millisecond):
+	}
+	proxy.Restore()
+	feb := w.jan.Next()
+	deadline := time.Now().Add(20 * time.Second)
+	for w.count(t, `SELECT count(*) FROM vouchers WHERE period = $1`, feb.FirstDay()) != 6 {
+		if time.Now().After(deadline) {
+			t.Fatalf("February not issued within 20 s of PostgreSQL coming back")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Errorf("Run() after the database came back = %v; want nil at shutdown", err)
 	}
 }
 
