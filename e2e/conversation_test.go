@@ -140,6 +140,14 @@ func TestWholeConversation(t *testing.T) {
 			contains(t, "Balance", m.Text, T("balance_total", map[string]any{"Amount": "12\u00a0975\u00a0₸"}),
 				T("v_activated", map[string]any{"Amount": "4\u00a0325\u00a0₸"}), T("v_waiting", map[string]any{"Amount": "4\u00a0325\u00a0₸"}),
 				T("days", nil, 22))
+			// Per person: she and the two children activated, the father
+			// (an adult, who activates his own) still waiting.
+			for i, state := range []string{"v_activated", "v_waiting", "v_activated", "v_activated"} {
+				line := "• " + wallet.ShortName(h.people[tt.person+i].FullName) + " — " + T(state, map[string]any{"Amount": "4\u00a0325\u00a0₸"})
+				if !strings.Contains(m.Text, line) {
+					t.Errorf("Balance = %q; want the line %q", m.Text, line)
+				}
+			}
 			m = h.send(u, T("btn_family", nil))
 			contains(t, "Family", m.Text, T("family_title", map[string]any{"Count": 4}, 4), wallet.MaskIIN(mother.IIN[8:]),
 				wallet.MaskIIN(h.people[tt.person+3].IIN[8:]), T("family_applicant", nil), T("family_linked", nil), T("family_not_linked", nil))
