@@ -68,7 +68,10 @@ func TestServerErrorsAndTimeoutsAreRetried(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			h := newHarness(t, func(c *bot.Config) { c.Retry.CallTimeout = 300 * time.Millisecond })
+			const base = 200 * time.Millisecond
+			h := newHarness(t, func(c *bot.Config) {
+				c.Retry.CallTimeout, c.Retry.Base, c.Retry.Max = 300*time.Millisecond, base, 10*base
+			})
 			u := h.tg.NewUser(41, "kk")
 			h.link(u, h.people[0], "kk")
 			mark := h.tg.Mark()
@@ -77,6 +80,19 @@ func TestServerErrorsAndTimeoutsAreRetried(t *testing.T) {
 			waitStatuses(t, h, "sendMessage", mark, len(tt.want))
 			if got := statuses(h, "sendMessage", mark); !equalInts(got, tt.want) {
 				t.Errorf("sendMessage statuses = %v; want %v", got, tt.want)
+			}
+			// Backoff: the n-th retry waits at least base·2^(n-1) after the
+			// attempt before it began.
+			var at []time.Time
+			for _, c := range h.tg.CallsSince(mark) {
+				if c.Method == "sendMessage" {
+					at = append(at, c.At)
+				}
+			}
+			for i := 1; i < len(at); i++ {
+				if gap, want := at[i].Sub(at[i-1]), base<<(i-1); gap < want {
+					t.Errorf("retry %d came %v after the attempt before; want at least %v", i, gap, want)
+				}
 			}
 			contains(t, "balance after the faults", m.Text, h.T("kk", "balance_total", map[string]any{"Amount": "0\u00a0₸"}))
 		})
