@@ -518,3 +518,35 @@ func rawClaim(h *harness, id int64) (bool, error) {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// A linked recipient with consent but nothing activated asks for a QR code:
+// there is nothing to pay with, so no code is made, and the answer says what
+// to do first.
+func TestNoQRCodeWithoutValue(t *testing.T) {
+	for _, tt := range []struct {
+		lang   string
+		person int
+	}{{"kk", 0}, {"ru", 4}} {
+		t.Run(tt.lang, func(t *testing.T) {
+			h := newHarness(t)
+			u := h.tg.NewUser(60+int64(tt.person), tt.lang)
+			h.link(u, h.people[tt.person], tt.lang)
+			me := h.member(h.people[tt.person].IIN)
+			mark := h.tg.Mark()
+			m := h.send(u, h.T(tt.lang, "btn_qr", nil))
+			if m.Photo != nil || m.Text != h.T(tt.lang, "qr_no_value", nil) {
+				t.Errorf("QR with nothing activated = %q (photo %v); want %q", m.Text, m.Photo != nil, h.T(tt.lang, "qr_no_value", nil))
+			}
+			for _, c := range h.tg.CallsSince(mark) {
+				if c.Method == "sendPhoto" {
+					t.Errorf("a QR photo was sent with nothing to pay with")
+				}
+			}
+			var tokens int
+			h.store.Pool().QueryRow(h.ctx, `SELECT count(*) FROM qr_tokens WHERE member_id = $1`, me.ID).Scan(&tokens)
+			if tokens != 0 {
+				t.Errorf("%d QR tokens made with nothing to pay with; want none", tokens)
+			}
+		})
+	}
+}
