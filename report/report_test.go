@@ -105,6 +105,49 @@ func TestCSV(t *testing.T) {
 	}
 }
 
+// Every CSV column carries its own figure: a row whose figures all differ is
+// written, and each column is read back by its header.
+func TestCSVColumnsCarryTheirFigures(t *testing.T) {
+	prog := program.Default()
+	spec, err := prog.ReportSpec(wallet.ReportQuery{From: jan, To: jan, City: "akkol"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	figs := wallet.ReportFigures{Rows: []wallet.ReportRow{{Period: jan, City: "akkol",
+		Families: 1, Members: 19, Linked: 3, Consented: 4, Issued: 20, IssuedValue: 600, Activated: 7, ActivatedValue: 800,
+		Annulled: 9, AnnulledValue: 1000, Redeemed: 400, Purchases: 13, DiscountSaved: 1200, ActiveMerchants: 14,
+		RemindersSent: 15, RemindedMembers: 16, RemindedActivated: 8, BotBlocked: 2}}}
+	var b bytes.Buffer
+	if err := CSV(&b, wallet.BuildReport(prog, spec, figs, time.Date(2026, time.March, 1, 0, 0, 0, 0, prog.Location))); err != nil {
+		t.Fatal(err)
+	}
+	recs, err := csv.NewReader(&b).ReadAll()
+	if err != nil || len(recs) != 2 {
+		t.Fatalf("CSV = %v, %v; want a header and one row", recs, err)
+	}
+	got := map[string]string{}
+	for i, h := range recs[0] {
+		got[h] = recs[1][i]
+	}
+	want := map[string]string{
+		"period": "2026-01", "city": "akkol", "city_name": "Акколь", "month_closed": "true",
+		"families": "1", "members": "19", "linked": "3", "consented": "4",
+		"issued": "20", "issued_kzt": "6.00", "activated": "7", "activated_kzt": "8.00", "activation_rate": "0.3500",
+		"annulled": "9", "annulled_kzt": "10.00", "annulment_rate": "0.4500",
+		"redeemed_kzt": "4.00", "redeemed_share": "0.5000", "discount_saved_kzt": "12.00", "purchases": "13", "active_merchants": "14",
+		"reminders_sent": "15", "reminded_members": "16", "reminded_activated_48h": "8", "reminded_activation_rate": "0.5000",
+		"bot_blocked": "2",
+	}
+	if len(got) != len(want) {
+		t.Errorf("CSV has %d columns; want %d", len(got), len(want))
+	}
+	for col, w := range want {
+		if got[col] != w {
+			t.Errorf("CSV column %s = %q; want %q", col, got[col], w)
+		}
+	}
+}
+
 func TestText(t *testing.T) {
 	var b bytes.Buffer
 	if err := Text(&b, sample(t, nil)); err != nil {
