@@ -374,3 +374,42 @@ func TestReadyzAndTheBotWhileADependencyIsDown(t *testing.T) {
 		}
 	}
 }
+
+// A binary newer than its database (migrate not run after an upgrade)
+// refuses to serve and says what to do; after `socialwallet migrate` it
+// serves, and /readyz reports the schema current.
+func TestServeWhileTheSchemaIsBehind(t *testing.T) {
+	s := newBotServe(t)
+	ctx := context.Background()
+	pool, err := postgres.Open(ctx, s.dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+	if _, err := pool.Exec(ctx, `DELETE FROM goose_db_version WHERE version_id = (SELECT max(version_id) FROM goose_db_version)`); err != nil {
+		t.Fatal(err)
+	}
+	if pending, err := postgres.PendingMigrations(ctx, pool); !pending || err != nil {
+		t.Fatalf("PendingMigrations() with the last migration undone = %v, %v; want true", pending, err)
+	}
+	addr := freePort(t)
+	s.vars["HTTP_ADDR"] = addr
+	getenv := func(k string) string { return s.vars[k] }
+	sctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+	defer cancel()
+	var out, errs bytes.Buffer
+	if err := run(sctx, []string{"socialwallet", "serve"}, getenv, &out, &errs); err == nil || !strings.Contains(err.Error(), "run `socialwallet migrate` first") {
+		t.Fatalf("serve with the schema behind = %v; want a refusal saying to migrate", err)
+	}
+	if err := run(ctx, []string{"socialwallet", "migrate"}, getenv, &out, &errs); err != nil {
+		t.Fatalf("migrate = %v: %s", err, errs.String())
+	}
+	if pending, err := postgres.PendingMigrations(ctx, pool); pending || err != nil {
+		t.Errorf("PendingMigrations() after migrate = %v, %v; want false", pending, err)
+	}
+	stop := s.serve()
+	defer stop()
+	if _, body := waitHTTP(t, "http://"+addr+"/readyz", http.StatusOK, 20*time.Second); !strings.Contains(string(body), `"schema":"ok"`) {
+		t.Errorf("/readyz after migrate = %s; want the schema ok", body)
+	}
+}
