@@ -88,7 +88,8 @@ func newBotServe(t *testing.T) *botServe {
 	}}
 }
 
-// serve starts `socialwallet serve`; the returned stop waits for it to end.
+// serve starts `socialwallet serve`; the returned stop (once, however often
+// it is called) waits for it to end.
 func (s *botServe) serve() (stop func()) {
 	s.t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
@@ -96,16 +97,19 @@ func (s *botServe) serve() (stop func()) {
 	go func() {
 		done <- run(ctx, []string{"socialwallet", "serve"}, func(k string) string { return s.vars[k] }, s.log, s.log)
 	}()
+	var once sync.Once
 	return func() {
-		cancel()
-		select {
-		case err := <-done:
-			if err != nil {
-				s.t.Errorf("serve = %v; log:\n%s", err, s.log.String())
+		once.Do(func() {
+			cancel()
+			select {
+			case err := <-done:
+				if err != nil {
+					s.t.Errorf("serve = %v; log:\n%s", err, s.log.String())
+				}
+			case <-time.After(30 * time.Second):
+				s.t.Fatal("serve did not stop")
 			}
-		case <-time.After(30 * time.Second):
-			s.t.Fatal("serve did not stop")
-		}
+		})
 	}
 }
 

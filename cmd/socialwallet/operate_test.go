@@ -412,4 +412,14 @@ func TestServeWhileTheSchemaIsBehind(t *testing.T) {
 	if _, body := waitHTTP(t, "http://"+addr+"/readyz", http.StatusOK, 20*time.Second); !strings.Contains(string(body), `"schema":"ok"`) {
 		t.Errorf("/readyz after migrate = %s; want the schema ok", body)
 	}
+	// The container's HEALTHCHECK asks the same through the binary.
+	for _, args := range [][]string{{"health"}, {"health", "--ready"}} {
+		if err := run(ctx, append([]string{"socialwallet"}, args...), getenv, &out, &errs); err != nil {
+			t.Errorf("socialwallet %v against a ready service = %v; want exit 0", args, err)
+		}
+	}
+	stop()
+	if err := run(ctx, []string{"socialwallet", "health"}, getenv, &out, &errs); exitCode(err) != 1 {
+		t.Errorf("socialwallet health with nothing serving = %v; want exit 1", err)
+	}
 }
