@@ -45,6 +45,9 @@ func TestQRCodeVerifies(t *testing.T) {
 	if _, err := wallet.ParseQRToken(secret, signed, h.clock.Now()); !wallet.IsCode(err, wallet.CodeTokenExpired) {
 		t.Errorf("ParseQRToken(5 minutes on) = %v; want token_expired", err)
 	}
+	if _, err := h.svc.CheckToken(h.ctx, shop, signed); !wallet.IsCode(err, wallet.CodeTokenExpired) {
+		t.Errorf("CheckToken(5 minutes on) = %v; want token_expired at the till", err)
+	}
 	h.clock.Advance(-5*time.Minute - time.Second)
 
 	second := h.send(u, h.T("kk", "btn_qr", nil))
