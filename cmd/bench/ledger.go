@@ -91,22 +91,25 @@ func anatomy(ctx context.Context, out io.Writer, db *scratch, plain time.Duratio
 		FROM pg_class WHERE oid = 'vouchers'::regclass`).Scan(&opts); err != nil {
 		return fmt.Errorf("anatomy: %w", err)
 	}
-	like := `(LIKE vouchers INCLUDING DEFAULTS INCLUDING IDENTITY`
-	steps := []struct{ what, ddl string }{
-		{"heap of the same columns, identity id", `CREATE TABLE anatomy ` + like + `) WITH (` + opts + `)`},
-		{"+ the CHECK constraints", `CREATE TABLE anatomy ` + like + ` INCLUDING CONSTRAINTS) WITH (` + opts + `)`},
-		{"+ PRIMARY KEY (id)", `CREATE TABLE anatomy ` + like + ` INCLUDING CONSTRAINTS, PRIMARY KEY (id)) WITH (` + opts + `)`},
-		{"+ UNIQUE (period, member_id)", `CREATE TABLE anatomy ` + like + ` INCLUDING CONSTRAINTS, PRIMARY KEY (id), UNIQUE (period, member_id)) WITH (` + opts + `)`},
-		{"+ index on family_id", `CREATE TABLE anatomy ` + like + ` INCLUDING CONSTRAINTS, PRIMARY KEY (id), UNIQUE (period, member_id)) WITH (` + opts + `);
-			CREATE INDEX ON anatomy (family_id)`},
-		{"+ the owner check (statement trigger)", `CREATE TABLE anatomy ` + like + ` INCLUDING CONSTRAINTS, PRIMARY KEY (id), UNIQUE (period, member_id)) WITH (` + opts + `);
-			CREATE INDEX ON anatomy (family_id);
-			CREATE TRIGGER anatomy_owner AFTER INSERT ON anatomy REFERENCING NEW TABLE AS new_vouchers
-				FOR EACH STATEMENT EXECUTE FUNCTION vouchers_check_owner()`},
+	// Each step is the one before plus one part: a table clause, or a
+	// statement run after the table is made.
+	steps := []struct{ what, clause, after string }{
+		{what: "heap of the same columns, identity id"},
+		{what: "+ the CHECK constraints", clause: " INCLUDING CONSTRAINTS"},
+		{what: "+ PRIMARY KEY (id)", clause: ", PRIMARY KEY (id)"},
+		{what: "+ UNIQUE (period, member_id)", clause: ", UNIQUE (period, member_id)"},
+		{what: "+ index on family_id", after: "; CREATE INDEX ON anatomy (family_id)"},
+		{what: "+ the owner check (statement trigger)", after: `; CREATE TRIGGER anatomy_owner AFTER INSERT ON anatomy
+			REFERENCING NEW TABLE AS new_vouchers FOR EACH STATEMENT EXECUTE FUNCTION vouchers_check_owner()`},
 	}
 	fmt.Fprintf(out, "anatomy of issuance, each step a fresh table of 1 000 000 rows from members (plain %s):\n", round(plain))
+	clauses, after := "", ""
 	for _, st := range steps {
-		if _, err := db.Pool.Exec(ctx, `DROP TABLE IF EXISTS anatomy; `+st.ddl); err != nil {
+		clauses += st.clause
+		after += st.after
+		ddl := `DROP TABLE IF EXISTS anatomy; CREATE TABLE anatomy (LIKE vouchers INCLUDING DEFAULTS INCLUDING IDENTITY` +
+			clauses + `) WITH (` + opts + `)` + after
+		if _, err := db.Pool.Exec(ctx, ddl); err != nil {
 			return fmt.Errorf("anatomy: %s: %w", st.what, err)
 		}
 		d, err := timed(ctx, db, `INSERT INTO anatomy (member_id, family_id, period, amount, issued_at, expires_at)
