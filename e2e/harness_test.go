@@ -248,7 +248,7 @@ func (h *harness) activations(familyID string) int {
 	h.t.Helper()
 	var n int
 	err := h.store.Pool().QueryRow(h.ctx, `SELECT count(*) FROM ledger l JOIN vouchers v ON v.id = l.voucher_id
-		WHERE v.family_id = $1 AND l.kind = 'activation'`, familyID).Scan(&n)
+		JOIN members m ON m.id = v.member_id WHERE m.family_id = $1 AND l.kind = 'activation'`, familyID).Scan(&n)
 	if err != nil {
 		h.t.Fatal(err)
 	}

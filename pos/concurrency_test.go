@@ -180,7 +180,7 @@ func TestTwoHundredTokensOneFamily(t *testing.T) {
 	t.Logf("%d paid in full, 1 in part, %d refused for want of funds", paid-partial, refused)
 	var sum int64
 	w.pool.QueryRow(w.ctx, `SELECT coalesce(-sum(l.amount), 0) FROM ledger l JOIN vouchers v ON v.id = l.voucher_id
-		WHERE v.family_id = $1 AND l.kind = 'redemption'`, fid).Scan(&sum)
+		JOIN members m ON m.id = v.member_id WHERE m.family_id = $1 AND l.kind = 'redemption'`, fid).Scan(&sum)
 	if sum != total {
 		t.Errorf("ledger debits %d; want %d", sum, total)
 	}

@@ -447,7 +447,8 @@ func (w *world) sameMoney(before money, what string) {
 func (w *world) remaining(family string) int64 {
 	w.t.Helper()
 	var n int64
-	err := w.pool.QueryRow(w.ctx, `SELECT coalesce(sum(balance), 0) FROM vouchers WHERE family_id = $1 AND state = 'activated' AND expires_at > $2`,
+	err := w.pool.QueryRow(w.ctx, `SELECT coalesce(sum(v.balance), 0) FROM vouchers v JOIN members m ON m.id = v.member_id
+		WHERE m.family_id = $1 AND v.state = 'activated' AND v.expires_at > $2`,
 		family, w.clock.Now()).Scan(&n)
 	if err != nil {
 		w.t.Fatal(err)

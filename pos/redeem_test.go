@@ -116,7 +116,8 @@ func TestPartialCover(t *testing.T) {
 			red.NetTiyn, red.CoveredTiyn, red.ToPayTiyn, red.FamilyRemainingTiyn)
 	}
 	var spent int
-	w.pool.QueryRow(w.ctx, `SELECT count(*) FROM vouchers WHERE family_id = $1 AND state = 'spent' AND balance = 0 AND closed_at IS NOT NULL`, w.family).Scan(&spent)
+	w.pool.QueryRow(w.ctx, `SELECT count(*) FROM vouchers v JOIN members m ON m.id = v.member_id
+		WHERE m.family_id = $1 AND v.state = 'spent' AND v.balance = 0 AND v.closed_at IS NOT NULL`, w.family).Scan(&spent)
 	if spent != 4 {
 		t.Errorf("%d vouchers spent; want all 4", spent)
 	}
@@ -145,7 +146,8 @@ func TestDebitsEarliestExpiringVoucherFirst(t *testing.T) {
 	}
 	rows.Close()
 	var first int64
-	w.pool.QueryRow(w.ctx, `SELECT member_id FROM vouchers WHERE family_id = $1 AND member_id <> $2 ORDER BY id LIMIT 1`, w.family, w.members[3]).Scan(&first)
+	w.pool.QueryRow(w.ctx, `SELECT v.member_id FROM vouchers v JOIN members m ON m.id = v.member_id
+		WHERE m.family_id = $1 AND v.member_id <> $2 ORDER BY v.id LIMIT 1`, w.family, w.members[3]).Scan(&first)
 	want := [][2]int64{{w.members[3], 432500}, {first, red.CoveredTiyn - 432500}}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("debits (member, amount) = %v; want %v (covered %d)", got, want, red.CoveredTiyn)

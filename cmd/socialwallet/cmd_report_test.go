@@ -454,7 +454,7 @@ func simulatePilot(t *testing.T, url string, asOf time.Time) *simulation {
 		if _, err := svc.Issue(ctx, p); err != nil {
 			t.Fatal(err)
 		}
-		vrows, _ := pool.Query(ctx, `SELECT v.family_id FROM vouchers v WHERE v.period = $1`, p.FirstDay())
+		vrows, _ := pool.Query(ctx, `SELECT m.family_id FROM vouchers v JOIN members m ON m.id = v.member_id WHERE v.period = $1`, p.FirstDay())
 		seen := map[string]bool{}
 		for vrows.Next() {
 			var fid string

@@ -46,6 +46,18 @@ func Unavailable(t testing.TB, what string, err error) {
 // when the test ends.
 func URL(t testing.TB) string {
 	t.Helper()
+	return create(t, true)
+}
+
+// Empty creates a fresh database with no schema at all, for a test that
+// migrates it step by step; it is dropped when the test ends.
+func Empty(t testing.TB) string {
+	t.Helper()
+	return create(t, false)
+}
+
+func create(t testing.TB, migrated bool) string {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	admin, err := pgx.Connect(ctx, AdminURL())
@@ -53,9 +65,11 @@ func URL(t testing.TB) string {
 		Unavailable(t, "PostgreSQL", err)
 	}
 	defer admin.Close(ctx)
-	tmpl, err := template(ctx, admin)
-	if err != nil {
-		t.Fatalf("pgtest: template: %v", err)
+	tmpl := "template0"
+	if migrated {
+		if tmpl, err = template(ctx, admin); err != nil {
+			t.Fatalf("pgtest: template: %v", err)
+		}
 	}
 	b := make([]byte, 6)
 	rand.Read(b)
@@ -71,7 +85,7 @@ func URL(t testing.TB) string {
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
-		if !t.Skipped() {
+		if migrated && !t.Skipped() {
 			verifyLedger(ctx, t, u.String())
 		}
 		c, err := pgx.Connect(ctx, AdminURL())

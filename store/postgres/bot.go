@@ -84,8 +84,7 @@ func (s *Store) IssueQRToken(ctx context.Context, spec wallet.QRSpec) error {
 		return fmt.Errorf("postgres: issue QR for member %d: consent: %w", memberID, err)
 	}
 	var spendable wallet.Tiyn
-	err = tx.QueryRow(ctx, `SELECT coalesce(sum(balance), 0) FROM vouchers
-		WHERE family_id = $1 AND state = 'activated' AND expires_at > $2`, f.ID, spec.Now).Scan(&spendable)
+	err = tx.QueryRow(ctx, spendableSQL, f.ID, spec.Now).Scan(&spendable)
 	if err != nil {
 		return fmt.Errorf("postgres: issue QR for member %d: spendable: %w", memberID, err)
 	}
@@ -150,7 +149,7 @@ func (s *Store) OverviewFamily(ctx context.Context, familyID string) (wallet.Fam
 	var fv wallet.FamilyView
 	b := &pgx.Batch{}
 	b.Queue(overviewMembers, familyID)
-	b.Queue(`SELECT `+voucherColumns+` FROM vouchers v WHERE v.family_id = $1 ORDER BY v.period, v.member_id`, familyID)
+	b.Queue(`SELECT `+voucherColumns+` FROM `+familyVouchers+` WHERE fm.family_id = $1 ORDER BY v.period, v.member_id`, familyID)
 	br := s.pool.SendBatch(ctx, b)
 	defer br.Close()
 	rows, err := br.Query()

@@ -66,19 +66,19 @@ func (s *Store) SaveStep(ctx context.Context, st wallet.ScheduleStep) error {
 // the applicant also minors') a voucher in the state the kind is about. It
 // mirrors wallet.Program.Audience; a test holds the two together. The two
 // halves (own vouchers; the applicant's minors') each join on an index
-// (vouchers by member and period, members by family), so the plan stays
-// linear even before the tables have statistics.
+// (vouchers by their key, made of month and member; members by family), so the
+// plan stays linear even before the tables have statistics.
 func audienceSQL(kind wallet.NoticeKind) (string, error) {
-	var cond, actor string
+	months, cond, actor := `vp.period = @period`, `true`, ``
 	switch kind {
 	case wallet.NoticeIssued:
-		cond = `v.period = @period`
 	case wallet.NoticeReminder:
-		cond = `v.period = @period AND v.state = 'issued'`
+		cond = `v.state = 'issued'`
 		actor = ` AND date_part('year', age(@elig::date, a.birth_date)) >= 18`
 	case wallet.NoticeAnnulled:
-		cond = `v.period = @period AND v.state = 'annulled'`
+		cond = `v.state = 'annulled'`
 	case wallet.NoticeExpired:
+		months = `true`
 		cond = `v.expires_at = @expires AND v.state = 'expired'
 			AND EXISTS (SELECT 1 FROM ledger x WHERE x.voucher_id = v.id AND x.kind = 'expiry')`
 	default:
@@ -88,7 +88,8 @@ func audienceSQL(kind wallet.NoticeKind) (string, error) {
 		SELECT l.member_id
 		FROM telegram_links l
 		JOIN members a ON a.id = l.member_id
-		JOIN vouchers v ON v.member_id = a.id AND ` + cond + `
+		JOIN periods vp ON ` + months + `
+		JOIN vouchers v ON v.id = voucher_id(vp.period, a.id) AND ` + cond + `
 		WHERE l.blocked_at IS NULL` + actor + `
 		UNION
 		SELECT l.member_id
@@ -96,7 +97,8 @@ func audienceSQL(kind wallet.NoticeKind) (string, error) {
 		JOIN members a ON a.id = l.member_id AND a.role = 'applicant'
 		JOIN members t ON t.family_id = a.family_id AND t.id <> a.id
 			AND date_part('year', age(@elig::date, t.birth_date)) < 18
-		JOIN vouchers v ON v.member_id = t.id AND ` + cond + `
+		JOIN periods vp ON ` + months + `
+		JOIN vouchers v ON v.id = voucher_id(vp.period, t.id) AND ` + cond + `
 		WHERE l.blocked_at IS NULL AND @minors` + actor, nil
 }
 
@@ -283,19 +285,20 @@ func (s *Store) LoadNotice(ctx context.Context, id int64, prog *wallet.Program, 
 	var lines string
 	switch n.Kind {
 	case wallet.NoticeIssued:
-		lines = `SELECT t.id, t.full_name, v.amount FROM vouchers v JOIN members t ON t.id = v.member_id
-			WHERE v.family_id = @family AND v.period = @period AND ` + coversSQL
+		lines = `SELECT t.id, t.full_name, v.amount FROM members t JOIN vouchers v ON v.id = voucher_id(@period, t.id)
+			WHERE t.family_id = @family AND ` + coversSQL
 	case wallet.NoticeReminder:
-		lines = `SELECT t.id, t.full_name, v.amount FROM vouchers v JOIN members t ON t.id = v.member_id
-			WHERE v.family_id = @family AND v.period = @period AND v.state = 'issued'
+		lines = `SELECT t.id, t.full_name, v.amount FROM members t JOIN vouchers v ON v.id = voucher_id(@period, t.id)
+			WHERE t.family_id = @family AND v.state = 'issued'
 			AND date_part('year', age(@elig::date, (SELECT birth_date FROM members WHERE id = @member))) >= 18 AND ` + coversSQL
 	case wallet.NoticeAnnulled:
-		lines = `SELECT t.id, t.full_name, v.amount FROM vouchers v JOIN members t ON t.id = v.member_id
-			WHERE v.family_id = @family AND v.period = @period AND v.state = 'annulled' AND ` + coversSQL
+		lines = `SELECT t.id, t.full_name, v.amount FROM members t JOIN vouchers v ON v.id = voucher_id(@period, t.id)
+			WHERE t.family_id = @family AND v.state = 'annulled' AND ` + coversSQL
 	case wallet.NoticeExpired:
-		lines = `SELECT t.id, t.full_name, -sum(x.amount)::bigint FROM vouchers v JOIN members t ON t.id = v.member_id
+		lines = `SELECT t.id, t.full_name, -sum(x.amount)::bigint
+			FROM members t JOIN periods vp ON true JOIN vouchers v ON v.id = voucher_id(vp.period, t.id)
 			JOIN ledger x ON x.voucher_id = v.id AND x.kind = 'expiry'
-			WHERE v.family_id = @family AND v.expires_at = @expires AND v.state = 'expired' AND ` + coversSQL + `
+			WHERE t.family_id = @family AND v.expires_at = @expires AND v.state = 'expired' AND ` + coversSQL + `
 			GROUP BY t.id, t.full_name`
 	}
 	if lines != "" && period != nil {

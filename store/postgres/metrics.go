@@ -76,7 +76,7 @@ func (g *gauges) read(ctx context.Context) ([]prometheus.Metric, error) {
 	rows, err := g.s.pool.Query(ctx, `
 		SELECT s.state, count(v.id), coalesce(sum(v.amount), 0)
 		FROM unnest($2::text[]) AS s(state)
-		LEFT JOIN vouchers v ON v.period = $1 AND v.state = s.state
+		LEFT JOIN vouchers v ON v.`+idsOf("$1")+` AND v.state = s.state
 		GROUP BY s.state`, p.FirstDay(), voucherStates)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: vouchers by state: %w", err)

@@ -19,16 +19,16 @@ var _ wallet.Purchases = (*Store)(nil)
 // uniqueIdempotency is the name PostgreSQL gave UNIQUE (merchant_id, idempotency_key).
 const uniqueIdempotency = "redemptions_merchant_id_idempotency_key_key"
 
-// spendable is the family's value that may pay at $2 (the expiry job may lag).
-const spendable = `SELECT coalesce(sum(balance), 0) FROM vouchers
-	WHERE family_id = $1 AND state = 'activated' AND expires_at > $2`
+// spendableSQL is the family's value that may pay at $2 (the expiry job may lag).
+const spendableSQL = `SELECT coalesce(sum(v.balance), 0) FROM ` + familyVouchers + `
+	WHERE fm.family_id = $1 AND v.state = 'activated' AND v.expires_at > $2`
 
 // TokenStatus reads a token's row, whose it is and what the family may spend,
 // without locking anything: the cashier's look before ringing up.
 func (s *Store) TokenStatus(ctx context.Context, tokenID [12]byte, now time.Time) (wallet.TokenStatus, error) {
 	const q = `SELECT t.member_id, t.expires_at, t.replaced_at, t.used_at, m.full_name, m.family_id, f.frozen_at IS NOT NULL,
-			(SELECT coalesce(sum(v.balance), 0) FROM vouchers v
-			 WHERE v.family_id = m.family_id AND v.state = 'activated' AND v.expires_at > $2)
+			(SELECT coalesce(sum(v.balance), 0) FROM ` + familyVouchers + `
+			 WHERE fm.family_id = m.family_id AND v.state = 'activated' AND v.expires_at > $2)
 		FROM qr_tokens t JOIN members m ON m.id = t.member_id JOIN families f ON f.id = m.family_id
 		WHERE t.token_id = $1`
 	var st wallet.TokenStatus
@@ -96,9 +96,9 @@ func (s *Store) Redeem(ctx context.Context, spec wallet.RedeemSpec) (wallet.Rede
 	codes := distinctProducts(spec.Lines)
 	b := &pgx.Batch{}
 	b.Queue(`SELECT code FROM products WHERE active AND code = ANY($1)`, codes)
-	b.Queue(`SELECT `+voucherColumns+` FROM vouchers v
-		WHERE v.family_id = $1 AND v.state = 'activated' AND v.expires_at > $2
-		ORDER BY v.expires_at, v.id FOR UPDATE`, familyID, now)
+	b.Queue(`SELECT `+voucherColumns+` FROM `+familyVouchers+`
+		WHERE fm.family_id = $1 AND v.state = 'activated' AND v.expires_at > $2
+		ORDER BY v.expires_at, v.id FOR UPDATE OF v`, familyID, now)
 	b.Queue(`SELECT nextval(pg_get_serial_sequence('redemptions', 'id'))`)
 	br := tx.SendBatch(ctx, b)
 	known, err := collect(br, pgx.RowTo[string])
@@ -390,7 +390,7 @@ func (s *Store) VoidRedemption(ctx context.Context, spec wallet.VoidSpec) (walle
 		return fail("credit", fmt.Errorf("%d of %d vouchers changed under lock", changed, len(ids)))
 	}
 	const mark = `UPDATE redemptions SET voided_at = $2,
-			void_remaining = (` + spendable + `)
+			void_remaining = (` + spendableSQL + `)
 		WHERE id = $3 RETURNING void_remaining`
 	if err := tx.QueryRow(ctx, mark, r.FamilyID, now, spec.RedemptionID).Scan(&r.VoidRemaining); err != nil {
 		return fail("mark", err)

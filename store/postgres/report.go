@@ -98,7 +98,7 @@ func reportVouchers(ctx context.Context, tx pgx.Tx, periods, starts, ends []time
 		GROUP BY l.voucher_id
 	),
 	family AS (
-		SELECT f.city, v.period, v.family_id,
+		SELECT f.city, v.period, vm.family_id,
 			count(*) AS members,
 			count(*) FILTER (WHERE tl.linked_at < m.t1) AS linked,
 			count(c.member_id) AS consented,
@@ -111,13 +111,14 @@ func reportVouchers(ctx context.Context, tx pgx.Tx, periods, starts, ends []time
 			count(*) FILTER (WHERE tl.linked_at < m.t1 AND tl.blocked_at < m.t1) AS blocked
 		FROM vouchers v
 		JOIN months m ON m.period = v.period
-		JOIN families f ON f.id = v.family_id
+		JOIN members vm ON vm.id = v.member_id
+		JOIN families f ON f.id = vm.family_id
 		LEFT JOIN ledger a ON a.voucher_id = v.id AND a.kind = 'activation'
 		LEFT JOIN spent s ON s.voucher_id = v.id
 		LEFT JOIN telegram_links tl ON tl.member_id = v.member_id
 		LEFT JOIN consented c ON c.member_id = v.member_id AND c.period = v.period
 		WHERE $4 = '' OR f.city = $4
-		GROUP BY f.city, v.period, v.family_id
+		GROUP BY f.city, v.period, vm.family_id
 	)
 	SELECT city, period, count(*), sum(members), sum(linked), sum(consented), sum(members), sum(issued_value),
 		sum(activated), sum(activated_value), sum(annulled), sum(annulled_value), sum(redeemed), sum(blocked)
@@ -245,7 +246,8 @@ func reportActivationDays(ctx context.Context, tx pgx.Tx, periods, days []time.T
 	const q = `SELECT f.city, v.period, width_bucket(l.created_at, $2::timestamptz[]) AS day, count(*)
 	FROM ledger l
 	JOIN vouchers v ON v.id = l.voucher_id
-	JOIN families f ON f.id = v.family_id
+	JOIN members vm ON vm.id = v.member_id
+	JOIN families f ON f.id = vm.family_id
 	WHERE l.kind = 'activation' AND v.period = ANY($1::date[]) AND ($3 = '' OR f.city = $3)
 	GROUP BY 1, 2, 3
 	ORDER BY 2, 1, 3`

@@ -45,8 +45,9 @@ func BenchmarkReportFigures(b *testing.B) {
 	INSERT INTO merchants (name, city, lat, lon, discount_bp, api_key_hash, created_at)
 		SELECT 'М' || k, (ARRAY['kokshetau', 'akkol', 'pavlodar'])[1 + k % 3], 53, 70, 1500, decode(md5('k' || k) || md5(k || 'k'), 'hex'), now()
 		FROM generate_series(1, 30) k;
-	INSERT INTO vouchers (member_id, family_id, period, amount, balance, state, issued_at, expires_at, activated_at, activated_by, closed_at)
-		SELECT m.id, m.family_id, p, 432500,
+	SELECT open_voucher_month(period), attach_voucher_month(period) FROM periods;
+	INSERT INTO vouchers (id, member_id, period, amount, balance, state, issued_at, expires_at, activated_at, activated_by, closed_at)
+		SELECT voucher_id(p::date, m.id), m.id, p, 432500,
 			CASE WHEN act THEN 432500 ELSE 0 END,
 			CASE WHEN act THEN 'activated' ELSE 'annulled' END,
 			p + interval '5 minutes', timestamptz '2026-05-01 00:00+05',
@@ -63,7 +64,7 @@ func BenchmarkReportFigures(b *testing.B) {
 		FROM vouchers v JOIN members m ON m.id = v.member_id WHERE v.state = 'activated' AND m.role = 'applicant';
 	INSERT INTO redemptions (merchant_id, family_id, member_id, token_id, idempotency_key, request_hash, receipt_no, mode,
 			gross, discount, covered, to_pay, response, created_at)
-		SELECT 1 + v.member_id % 30, v.family_id, v.member_id, substring(decode(md5('t' || v.id), 'hex') FROM 1 FOR 12),
+		SELECT 1 + v.member_id % 30, m.family_id, v.member_id, substring(decode(md5('t' || v.id), 'hex') FROM 1 FOR 12),
 			'k' || v.id, '\x00', v.id::text, 'spend', 235295, 35295, 200000, 0, '{}', v.activated_at + interval '1 day'
 		FROM vouchers v JOIN members m ON m.id = v.member_id WHERE v.state = 'activated' AND m.role = 'applicant';
 	INSERT INTO ledger (voucher_id, kind, amount, redemption_id, created_at)

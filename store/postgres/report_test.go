@@ -178,7 +178,7 @@ func (s *pilot) void(redemption int64, at time.Time) {
 		return
 	}
 	s.exec(`UPDATE redemptions r SET voided_at = $2,
-		void_remaining = (SELECT sum(balance) FROM vouchers v WHERE v.family_id = r.family_id) WHERE id = $1`, redemption, at)
+		void_remaining = (SELECT sum(v.balance) FROM members m JOIN vouchers v ON v.member_id = m.id WHERE m.family_id = r.family_id) WHERE id = $1`, redemption, at)
 }
 
 func seedReport(t *testing.T) *pilot {

@@ -3,10 +3,13 @@ package postgres_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"socialwallet/clock"
 	"socialwallet/internal/fixtures"
@@ -389,27 +392,49 @@ func TestLedgerIsAppendOnly(t *testing.T) {
 	m := e.member(t, people[0].IIN)
 	e.svc.GiveConsent(e.ctx, m.ID)
 	e.svc.Activate(e.ctx, m.ID, jan)
-	for _, sql := range []string{`UPDATE ledger SET amount = amount * 2`, `DELETE FROM ledger`, `TRUNCATE ledger CASCADE`} {
-		if _, err := e.store.Pool().Exec(e.ctx, sql); err == nil {
-			t.Errorf("%s succeeded; want refused", sql)
-		}
-	}
-	for _, sql := range []string{
-		`UPDATE vouchers SET balance = -1`,
-		`UPDATE vouchers SET balance = amount + 1`,
-		`UPDATE vouchers SET state = 'annulled', closed_at = now()`, // annulled with value
-		`INSERT INTO ledger (voucher_id, kind, amount, created_at) SELECT id, 'activation', amount, now() FROM vouchers`,
-		`INSERT INTO vouchers (member_id, family_id, period, amount, issued_at, expires_at) VALUES (999999, 'F0000000', '2026-01-01', 1, now(), now())`,
-		`INSERT INTO vouchers (member_id, family_id, period, amount, issued_at, expires_at) SELECT id, 'F-other', '2026-01-01', 1, now(), now() FROM members LIMIT 1`,
-		`INSERT INTO vouchers (member_id, family_id, period, amount, issued_at, expires_at) SELECT id, family_id, '2026-03-01', 1, now(), now() FROM members LIMIT 1`,
-		`UPDATE vouchers SET member_id = member_id + 1`,
-		`UPDATE vouchers SET amount = amount * 2`,
-		`DELETE FROM members`,
-		`DELETE FROM families`,
-		`DELETE FROM periods`,
+	// Each statement must be refused for its own reason (SQLSTATE), not for a
+	// typo or a column that no longer exists.
+	const (
+		appendOnly = "P0001" // a trigger's RAISE
+		fixed      = "23000" // vouchers_owner_fixed
+		foreignKey = "23503"
+		unique     = "23505"
+		check      = "23514" // a CHECK, or no month partition for the row
+	)
+	for _, c := range []struct{ sql, code string }{
+		{`UPDATE ledger SET amount = amount * 2`, appendOnly},
+		{`DELETE FROM ledger`, appendOnly},
+		{`TRUNCATE ledger CASCADE`, appendOnly},
+		{`UPDATE vouchers SET balance = -1`, check},
+		{`UPDATE vouchers SET balance = amount + 1`, check},
+		{`UPDATE vouchers SET state = 'annulled', closed_at = now()`, check}, // annulled with value
+		{`UPDATE vouchers SET state = 'gone'`, check},
+		{`INSERT INTO ledger (voucher_id, kind, amount, created_at) SELECT id, 'activation', amount, now() FROM vouchers`, unique},
+		{`INSERT INTO ledger (voucher_id, kind, amount, created_at) VALUES (1, 'activation', 1, now())`, foreignKey},
+		// a second voucher of the member's month
+		{`INSERT INTO vouchers (id, member_id, period, amount, issued_at, expires_at)
+			SELECT voucher_id('2026-01-01', id), id, '2026-01-01', 1, now(), now() FROM members LIMIT 1`, unique},
+		// an id that is not the month's and member's
+		{`INSERT INTO vouchers (id, member_id, period, amount, issued_at, expires_at)
+			SELECT voucher_id('2026-01-01', id) + 1, id, '2026-01-01', 1, now(), now() FROM members LIMIT 1`, check},
+		{`INSERT INTO vouchers (id, member_id, period, amount, issued_at, expires_at)
+			VALUES (voucher_id('2026-01-01', 999999), 999999, '2026-01-01', 1, now(), now())`, foreignKey},
+		// a month that was not opened, and a day that is not a month
+		{`INSERT INTO vouchers (id, member_id, period, amount, issued_at, expires_at)
+			SELECT voucher_id('2026-03-01', id), id, '2026-03-01', 1, now(), now() FROM members LIMIT 1`, check},
+		{`INSERT INTO vouchers (id, member_id, period, amount, issued_at, expires_at)
+			SELECT voucher_id('2026-01-15', id), id, '2026-01-15', 1, now(), now() FROM members LIMIT 1`, foreignKey},
+		{`UPDATE vouchers SET member_id = member_id + 1`, fixed},
+		{`UPDATE vouchers SET id = id + 1`, fixed},
+		{`UPDATE vouchers SET amount = amount * 2`, fixed},
+		{`DELETE FROM members`, appendOnly},
+		{`DELETE FROM families`, appendOnly},
+		{`DELETE FROM periods`, appendOnly},
 	} {
-		if _, err := e.store.Pool().Exec(e.ctx, sql); err == nil {
-			t.Errorf("%s succeeded; want refused by a constraint", sql)
+		_, err := e.store.Pool().Exec(e.ctx, c.sql)
+		var pgErr *pgconn.PgError
+		if !errors.As(err, &pgErr) || pgErr.Code != c.code {
+			t.Errorf("%s: %v; want refused with SQLSTATE %s", c.sql, err, c.code)
 		}
 	}
 }
