@@ -424,9 +424,10 @@ func TestLedgerIsAppendOnly(t *testing.T) {
 			SELECT voucher_id('2026-03-01', id), id, '2026-03-01', 1, now(), now() FROM members LIMIT 1`, check},
 		{`INSERT INTO vouchers (id, member_id, period, amount, issued_at, expires_at)
 			SELECT voucher_id('2026-01-15', id), id, '2026-01-15', 1, now(), now() FROM members LIMIT 1`, foreignKey},
-		{`UPDATE vouchers SET member_id = member_id + 1`, fixed},
-		{`UPDATE vouchers SET id = id + 1`, fixed},
+		{`UPDATE vouchers SET member_id = member_id + 1`, check}, // no longer the id's member
+		{`UPDATE vouchers SET id = id + 1`, check},
 		{`UPDATE vouchers SET amount = amount * 2`, fixed},
+		{`UPDATE vouchers SET activated_by = activated_by + 1000`, foreignKey}, // outside the family
 		{`DELETE FROM members`, appendOnly},
 		{`DELETE FROM families`, appendOnly},
 		{`DELETE FROM periods`, appendOnly},

@@ -16,6 +16,8 @@
 -- * The family is not stored twice: it is the member's. So the owner check is a
 --   plain foreign key.
 -- * The state rules are one CASE, evaluated once per row instead of five IN lists.
+-- * The update triggers run after the row is written (see below), so that an
+--   annulment does not lock each row before changing it.
 --
 -- The rules are the same: one voucher per member and month, an owner that
 -- exists, a month that was opened, value only while activated, and the ledger's
@@ -150,9 +152,13 @@ BEGIN
     DROP TABLE vouchers_v6;
     DROP FUNCTION vouchers_check_owner();
 
-    CREATE TRIGGER vouchers_activated_by_exists BEFORE UPDATE OF activated_by ON vouchers
+    -- AFTER, not BEFORE: a table with any BEFORE UPDATE row trigger has every
+    -- updated row locked first (one more WAL record and buffer visit per row,
+    -- whatever the trigger's columns), which made annulling a month a third
+    -- slower. An AFTER trigger that raises undoes the statement all the same.
+    CREATE TRIGGER vouchers_activated_by_exists AFTER UPDATE OF activated_by ON vouchers
         FOR EACH ROW WHEN (NEW.activated_by IS NOT NULL) EXECUTE FUNCTION vouchers_check_activated_by();
-    CREATE TRIGGER vouchers_owner_fixed BEFORE UPDATE OF id, member_id, period, amount ON vouchers
+    CREATE TRIGGER vouchers_owner_fixed AFTER UPDATE OF id, member_id, period, amount ON vouchers
         FOR EACH ROW WHEN ((OLD.id, OLD.member_id, OLD.period, OLD.amount)
             IS DISTINCT FROM (NEW.id, NEW.member_id, NEW.period, NEW.amount))
         EXECUTE FUNCTION vouchers_owner_fixed();
