@@ -392,12 +392,13 @@ func TestLedgerIsAppendOnly(t *testing.T) {
 	m := e.member(t, people[0].IIN)
 	e.svc.GiveConsent(e.ctx, m.ID)
 	e.svc.Activate(e.ctx, m.ID, jan)
+	e.svc.Issue(e.ctx, wallet.Period{Year: 2026, Month: time.February}) // one voucher left to activate
 	// Each statement must be refused for its own reason (SQLSTATE), not for a
 	// typo or a column that no longer exists.
 	const (
 		appendOnly = "P0001" // a trigger's RAISE
-		fixed      = "23000" // vouchers_owner_fixed
-		foreignKey = "23503"
+		fixed      = "23000" // vouchers_fixed
+		foreignKey = "23503" // a reference checked by a trigger, as a foreign key would
 		unique     = "23505"
 		check      = "23514" // a CHECK, or no month partition for the row
 	)
@@ -423,11 +424,25 @@ func TestLedgerIsAppendOnly(t *testing.T) {
 		{`INSERT INTO vouchers (id, member_id, period, amount, issued_at, expires_at)
 			SELECT voucher_id('2026-03-01', id), id, '2026-03-01', 1, now(), now() FROM members LIMIT 1`, check},
 		{`INSERT INTO vouchers (id, member_id, period, amount, issued_at, expires_at)
-			SELECT voucher_id('2026-01-15', id), id, '2026-01-15', 1, now(), now() FROM members LIMIT 1`, foreignKey},
+			SELECT voucher_id('2026-01-15', id), id, '2026-01-15', 1, now(), now() FROM members LIMIT 1`, check},
 		{`UPDATE vouchers SET member_id = member_id + 1`, check}, // no longer the id's member
 		{`UPDATE vouchers SET id = id + 1`, check},
 		{`UPDATE vouchers SET amount = amount * 2`, fixed},
-		{`UPDATE vouchers SET activated_by = activated_by + 1000`, foreignKey}, // outside the family
+		{`UPDATE vouchers_2026_01 SET amount = amount * 2`, fixed}, // the partition by its own name
+		{`UPDATE vouchers SET activated_by = NULL WHERE state = 'activated'`, check},
+		// February's voucher booked as activated by someone outside the family
+		{`WITH a AS (UPDATE vouchers SET state = 'activated', balance = amount, activated_at = now(), activated_by = member_id + 1000
+				WHERE period = '2026-02-01' RETURNING id, amount)
+			INSERT INTO ledger (voucher_id, kind, amount, created_at) SELECT id, 'activation', amount, now() FROM a`, foreignKey},
+		// a month's partition filled by hand: its owners are checked as it is attached
+		{`INSERT INTO periods VALUES ('2026-03-01'); SELECT open_voucher_month('2026-03-01');
+			INSERT INTO vouchers_2026_03 (id, member_id, period, amount, issued_at, expires_at)
+				VALUES (voucher_id('2026-03-01', 999999), 999999, '2026-03-01', 1, now(), now());
+			SELECT attach_voucher_month('2026-03-01')`, foreignKey},
+		{`SELECT open_voucher_month('2026-04-01'); SELECT attach_voucher_month('2026-04-01')`, foreignKey}, // month not opened
+		{`DELETE FROM vouchers`, appendOnly},
+		{`TRUNCATE vouchers`, appendOnly},
+		{`TRUNCATE vouchers_2026_01`, appendOnly},
 		{`DELETE FROM members`, appendOnly},
 		{`DELETE FROM families`, appendOnly},
 		{`DELETE FROM periods`, appendOnly},

@@ -6,21 +6,18 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
 
 	"socialwallet/wallet"
 )
 
 // IssueVouchers creates one voucher per member eligible on spec.EligibilityDay,
-// set-based. The period's row is locked first, so two issuances of one period
-// run one after the other and the second finds every voucher already there;
-// the primary key (month and member) stands behind that.
+// set-based. Two issuances run one after the other, so the second finds every
+// voucher already there; the primary key (month and member) stands behind that.
 //
-// A month's first issuance writes its partition while it is still a plain
-// table and then attaches it (see migration 00007): the key is built by one
-// sort and the foreign keys are checked by one join each. A later run (members
-// who became eligible since) inserts only the missing vouchers through the
-// parent.
+// A month's first issuance is issue_voucher_month (migration 00007): it fills
+// the month's partition while it is still a plain table and then attaches it,
+// so the key is built by one sort. A later run (members who became eligible
+// since) inserts only the missing vouchers, through the parent.
 func (s *Store) IssueVouchers(ctx context.Context, spec wallet.IssueSpec) (int64, error) {
 	tx, err := s.pool.Begin(ctx)
 	if err != nil {
@@ -28,45 +25,41 @@ func (s *Store) IssueVouchers(ctx context.Context, spec wallet.IssueSpec) (int64
 	}
 	defer tx.Rollback(ctx)
 	p := spec.Period.FirstDay()
-	// First, before any row of periods is touched: a new month's partition
-	// takes the locks its attach will need (see open_voucher_month).
-	var part *string
-	if err := tx.QueryRow(ctx, `SELECT open_voucher_month($1)`, p).Scan(&part); err != nil {
-		return 0, fmt.Errorf("postgres: issue %s: partition: %w", spec.Period, err)
+	// Issuances run one at a time (this lock conflicts with itself), and it
+	// is taken before any row of periods is touched, so an annulment marking
+	// its month waits for this one instead of deadlocking with it.
+	if _, err := tx.Exec(ctx, `LOCK TABLE periods IN SHARE ROW EXCLUSIVE MODE`); err != nil {
+		return 0, fmt.Errorf("postgres: issue %s: lock: %w", spec.Period, err)
 	}
 	if _, err := tx.Exec(ctx, `INSERT INTO periods (period) VALUES ($1) ON CONFLICT DO NOTHING`, p); err != nil {
 		return 0, fmt.Errorf("postgres: issue %s: period: %w", spec.Period, err)
 	}
-	if _, err := tx.Exec(ctx, `SELECT 1 FROM periods WHERE period = $1 FOR UPDATE`, p); err != nil {
-		return 0, fmt.Errorf("postgres: issue %s: lock period: %w", spec.Period, err)
-	}
-	// The attach checks members with a merge join over the key order in
-	// which both sides already are; a hash join of a million members costs
-	// twice as much. The memory keeps the key's sort in RAM. Compiling these
+	// The memory keeps the attach's sort of the key in RAM. Compiling these
 	// few big statements (JIT) costs more than it saves.
-	for _, set := range []string{`SET LOCAL enable_hashjoin = off`, `SET LOCAL maintenance_work_mem = '256MB'`,
-		`SET LOCAL work_mem = '64MB'`, `SET LOCAL jit = off`} {
+	for _, set := range []string{`SET LOCAL maintenance_work_mem = '256MB'`, `SET LOCAL jit = off`} {
 		if _, err := tx.Exec(ctx, set); err != nil {
 			return 0, fmt.Errorf("postgres: issue %s: %w", spec.Period, err)
 		}
 	}
-	const eligible = ` FROM members m
-		WHERE m.eligible_from <= $5 AND (m.eligible_until IS NULL OR m.eligible_until >= $5)`
-	var tag pgconn.CommandTag
-	if part != nil {
-		tag, err = tx.Exec(ctx, `INSERT INTO `+pgx.Identifier{*part}.Sanitize()+` (id, member_id, period, amount, issued_at, expires_at)
-			SELECT voucher_id($1, m.id), m.id, $1, $2, $3, $4`+eligible, p, spec.Amount, spec.Now, spec.ExpiresAt, spec.EligibilityDay)
-		if err == nil {
-			_, err = tx.Exec(ctx, `SELECT attach_voucher_month($1)`, p)
-		}
-	} else {
-		tag, err = tx.Exec(ctx, `INSERT INTO vouchers (id, member_id, period, amount, issued_at, expires_at)
-			SELECT voucher_id($1, m.id), m.id, $1, $2, $3, $4`+eligible+`
-			AND NOT EXISTS (SELECT 1 FROM vouchers v WHERE v.id = voucher_id($1, m.id))`,
-			p, spec.Amount, spec.Now, spec.ExpiresAt, spec.EligibilityDay)
-	}
+	var n *int64
+	err = tx.QueryRow(ctx, `SELECT issue_voucher_month($1, $2, $3, $4, $5)`,
+		p, spec.Amount, spec.Now, spec.ExpiresAt, spec.EligibilityDay).Scan(&n)
 	if err != nil {
 		return 0, fmt.Errorf("postgres: issue %s: %w", spec.Period, err)
+	}
+	issued := int64(0)
+	if n != nil {
+		issued = *n
+	} else {
+		tag, err := tx.Exec(ctx, `INSERT INTO vouchers (id, member_id, period, amount, issued_at, expires_at)
+			SELECT voucher_id($1, m.id), m.id, $1, $2, $3, $4 FROM members m
+			WHERE m.eligible_from <= $5 AND (m.eligible_until IS NULL OR m.eligible_until >= $5)
+			AND NOT EXISTS (SELECT 1 FROM vouchers v WHERE v.id = voucher_id($1, m.id))`,
+			p, spec.Amount, spec.Now, spec.ExpiresAt, spec.EligibilityDay)
+		if err != nil {
+			return 0, fmt.Errorf("postgres: issue %s: %w", spec.Period, err)
+		}
+		issued = tag.RowsAffected()
 	}
 	if _, err := tx.Exec(ctx, `UPDATE periods SET issued_at = coalesce(issued_at, $2) WHERE period = $1`, p, spec.Now); err != nil {
 		return 0, fmt.Errorf("postgres: issue %s: mark: %w", spec.Period, err)
@@ -74,7 +67,7 @@ func (s *Store) IssueVouchers(ctx context.Context, spec wallet.IssueSpec) (int64
 	if err := tx.Commit(ctx); err != nil {
 		return 0, fmt.Errorf("postgres: issue %s: commit: %w", spec.Period, err)
 	}
-	return tag.RowsAffected(), nil
+	return issued, nil
 }
 
 // AnnulVouchers closes every still-issued voucher of p in one statement. Its row
