@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"socialwallet/clock"
@@ -474,5 +475,35 @@ func TestVoucherUpdatesCanStayInPlace(t *testing.T) {
 				t.Errorf("index %s mentions %s: %s", name, col, def)
 			}
 		}
+	}
+}
+
+// TestNoRowTriggerOnVoucherUpdates guards the other half of that decision: a
+// row trigger on UPDATE (which every foreign key on or to vouchers brings)
+// makes PostgreSQL fetch or lock each updated row again, a sixth to a third of
+// an annulment (BENCHMARKS.md). The references are checked where rows are
+// written instead (TestLedgerIsAppendOnly).
+func TestNoRowTriggerOnVoucherUpdates(t *testing.T) {
+	e := newEnv(t, almaty(t, "2026-01-10 12:00:00"))
+	e.importFamilies(t, 1, 2)
+	e.svc.Issue(e.ctx, wallet.Period{Year: 2026, Month: time.January}) // a partition, with the triggers it gets
+	const q = `WITH t AS (SELECT 'vouchers'::regclass AS oid UNION ALL SELECT inhrelid FROM pg_inherits WHERE inhparent = 'vouchers'::regclass)
+		SELECT tg.tgrelid::regclass || ' ' || tg.tgname FROM pg_trigger tg JOIN t ON t.oid = tg.tgrelid
+		WHERE tg.tgtype & 1 = 1 AND tg.tgtype & 16 = 16 -- FOR EACH ROW, UPDATE
+		UNION ALL
+		SELECT c.conrelid::regclass || ' ' || c.conname FROM pg_constraint c JOIN t ON t.oid IN (c.conrelid, c.confrelid)
+		WHERE c.contype = 'f'`
+	rows, err := e.store.Pool().Query(e.ctx, q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	found, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil || len(found) > 0 {
+		t.Errorf("row triggers on UPDATE and foreign keys on or to vouchers: %v, %v; want none", found, err)
+	}
+	var triggers int
+	e.store.Pool().QueryRow(e.ctx, `SELECT count(*) FROM pg_trigger WHERE tgrelid = 'vouchers_2026_01'::regclass`).Scan(&triggers)
+	if triggers < 4 {
+		t.Errorf("January's partition has %d triggers; want its insert, delete, truncate and update-of-fixed-columns checks", triggers)
 	}
 }
