@@ -10,9 +10,9 @@
 --   family's vouchers are found from its members (members_family_idx) and the
 --   issued months: no second or third index.
 -- * The table is partitioned by id range, one partition per month. Issuance
---   fills a new month's partition while it is still a plain table, then
---   checks it and attaches it: the key is built by one sort instead of a
---   million inserts, and the owners are checked by one join.
+--   fills a new month's partition from members while it is still a plain
+--   table, then attaches it: the key is built by one sort instead of a
+--   million inserts (issue_voucher_month).
 -- * The family is not stored twice: it is the member's.
 -- * The state rules are one CASE, evaluated once per row instead of five IN lists.
 -- * No row trigger fires on UPDATE. For any AFTER UPDATE row trigger
