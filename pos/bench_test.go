@@ -109,8 +109,9 @@ func (w *world) benchTokens(n int) []string {
 	for _, q := range []string{
 		`INSERT INTO consents (member_id, version, given_at) SELECT id, '2026-01', $1 FROM members
 			WHERE NOT EXISTS (SELECT 1 FROM consents c WHERE c.member_id = members.id)`,
-		`INSERT INTO ledger (voucher_id, kind, amount, created_at) SELECT id, 'activation', amount, $1 FROM vouchers WHERE state = 'issued'`,
-		`UPDATE vouchers SET state = 'activated', balance = amount, activated_at = $1, activated_by = member_id WHERE state = 'issued'`,
+		`WITH a AS (UPDATE vouchers SET state = 'activated', balance = amount, activated_at = $1, activated_by = member_id
+			WHERE state = 'issued' RETURNING id, amount)
+		INSERT INTO ledger (voucher_id, kind, amount, created_at) SELECT id, 'activation', amount, $1 FROM a`,
 	} {
 		if _, err := w.pool.Exec(w.ctx, q, now); err != nil {
 			w.t.Fatal(err)

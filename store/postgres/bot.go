@@ -149,7 +149,7 @@ func (s *Store) OverviewFamily(ctx context.Context, familyID string) (wallet.Fam
 	var fv wallet.FamilyView
 	b := &pgx.Batch{}
 	b.Queue(overviewMembers, familyID)
-	b.Queue(`SELECT `+voucherColumns+` FROM `+familyVouchers+` WHERE fm.family_id = $1 ORDER BY v.period, v.member_id`, familyID)
+	b.Queue(`SELECT `+familyVoucherColumns+` FROM `+familyVouchers+` WHERE fm.family_id = $1 ORDER BY v.period, v.member_id`, familyID)
 	br := s.pool.SendBatch(ctx, b)
 	defer br.Close()
 	rows, err := br.Query()

@@ -96,9 +96,8 @@ func (s *Store) Redeem(ctx context.Context, spec wallet.RedeemSpec) (wallet.Rede
 	codes := distinctProducts(spec.Lines)
 	b := &pgx.Batch{}
 	b.Queue(`SELECT code FROM products WHERE active AND code = ANY($1)`, codes)
-	b.Queue(`SELECT `+voucherColumns+` FROM `+familyVouchers+`
-		WHERE fm.family_id = $1 AND v.state = 'activated' AND v.expires_at > $2
-		ORDER BY v.expires_at, v.id FOR UPDATE OF v`, familyID, now)
+	b.Queue(`SELECT `+familyVoucherColumns+` FROM `+lockFamilyVouchers(`fm.family_id = $1`, `state = 'activated' AND expires_at > $2`)+`
+		ORDER BY v.expires_at, v.id`, familyID, now)
 	b.Queue(`SELECT nextval(pg_get_serial_sequence('redemptions', 'id'))`)
 	br := tx.SendBatch(ctx, b)
 	known, err := collect(br, pgx.RowTo[string])

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"net/url"
 	"strings"
 	"sync"
 	"testing"
@@ -505,5 +506,33 @@ func TestNoRowTriggerOnVoucherUpdates(t *testing.T) {
 	e.store.Pool().QueryRow(e.ctx, `SELECT count(*) FROM pg_trigger WHERE tgrelid = 'vouchers_2026_01'::regclass`).Scan(&triggers)
 	if triggers < 4 {
 		t.Errorf("January's partition has %d triggers; want its insert, delete, truncate and update-of-fixed-columns checks", triggers)
+	}
+}
+
+// TestOpenTurnsJITOff: the service's pool compiles no statement unless its
+// DATABASE_URL asks for it.
+func TestOpenTurnsJITOff(t *testing.T) {
+	plain := pgtest.URL(t)
+	u, err := url.Parse(plain)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := u.Query()
+	q.Set("jit", "on")
+	u.RawQuery = q.Encode()
+	for _, tt := range []struct{ name, url, want string }{
+		{"default", plain, "off"},
+		{"asked for", u.String(), "on"},
+	} {
+		pool, err := postgres.Open(context.Background(), tt.url)
+		if err != nil {
+			t.Fatalf("%s: Open() = %v", tt.name, err)
+		}
+		var got string
+		err = pool.QueryRow(context.Background(), `SHOW jit`).Scan(&got)
+		pool.Close()
+		if err != nil || got != tt.want {
+			t.Errorf("%s: SHOW jit = %q, %v; want %q", tt.name, got, err, tt.want)
+		}
 	}
 }
