@@ -143,11 +143,10 @@ func (s *Store) ImportRegistry(ctx context.Context, rows []wallet.RegistryRow, d
 		return res, fmt.Errorf("postgres: import registry: commit: %w", err)
 	}
 	if written > 0 {
-		// A month's issuance checks every voucher's member against the
-		// members' key in one merge join, which reads the key alone only
-		// where the visibility map says the rows are settled; after a bulk
-		// import autovacuum may not have come yet. The statistics serve the
-		// bot's and the till's plans.
+		// After a bulk import autovacuum may not have come yet. Until it
+		// does, the next month's issuance, reading the whole registry, would
+		// be the one to write every page's hint bits; and the bot's and the
+		// till's plans want the new statistics.
 		if _, err := s.pool.Exec(ctx, `VACUUM (ANALYZE) members, families`); err != nil {
 			return res, fmt.Errorf("postgres: import registry: vacuum: %w", err)
 		}

@@ -14,10 +14,10 @@ import (
 // set-based. Two issuances run one after the other, so the second finds every
 // voucher already there; the primary key (month and member) stands behind that.
 //
-// A month's first issuance is issue_voucher_month (migration 00007): it fills
-// the month's partition while it is still a plain table and then attaches it,
-// so the key is built by one sort. A later run (members who became eligible
-// since) inserts only the missing vouchers, through the parent.
+// The writing is issue_voucher_month (migration 00007): a month's first
+// issuance fills the month's partition while it is still a plain table and
+// then attaches it, so the key is built by one sort; a later run (members who
+// became eligible since) inserts only the missing vouchers.
 func (s *Store) IssueVouchers(ctx context.Context, spec wallet.IssueSpec) (int64, error) {
 	tx, err := s.pool.Begin(ctx)
 	if err != nil {
@@ -49,25 +49,11 @@ func (s *Store) IssueVouchers(ctx context.Context, spec wallet.IssueSpec) (int64
 			return 0, fmt.Errorf("postgres: issue %s: %w", spec.Period, err)
 		}
 	}
-	var n *int64
+	var issued int64
 	err = tx.QueryRow(ctx, `SELECT issue_voucher_month($1, $2, $3, $4, $5)`,
-		p, spec.Amount, spec.Now, spec.ExpiresAt, spec.EligibilityDay).Scan(&n)
+		p, spec.Amount, spec.Now, spec.ExpiresAt, spec.EligibilityDay).Scan(&issued)
 	if err != nil {
 		return 0, fmt.Errorf("postgres: issue %s: %w", spec.Period, err)
-	}
-	issued := int64(0)
-	if n != nil {
-		issued = *n
-	} else {
-		tag, err := tx.Exec(ctx, `INSERT INTO vouchers (id, member_id, period, amount, issued_at, expires_at)
-			SELECT voucher_id($1, m.id), m.id, $1, $2, $3, $4 FROM members m
-			WHERE m.eligible_from <= $5 AND (m.eligible_until IS NULL OR m.eligible_until >= $5)
-			AND NOT EXISTS (SELECT 1 FROM vouchers v WHERE v.id = voucher_id($1, m.id))`,
-			p, spec.Amount, spec.Now, spec.ExpiresAt, spec.EligibilityDay)
-		if err != nil {
-			return 0, fmt.Errorf("postgres: issue %s: %w", spec.Period, err)
-		}
-		issued = tag.RowsAffected()
 	}
 	if _, err := tx.Exec(ctx, `UPDATE periods SET issued_at = coalesce(issued_at, $2) WHERE period = $1`, p, spec.Now); err != nil {
 		return 0, fmt.Errorf("postgres: issue %s: mark: %w", spec.Period, err)

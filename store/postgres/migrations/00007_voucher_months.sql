@@ -99,29 +99,34 @@ END;
 $$;
 -- +goose StatementEnd
 
--- issue_voucher_month is a month's first issuance: it opens the month's
--- partition, fills it from the registry (one voucher per member eligible on
--- eligible_on, id from month and member) and attaches it, and returns how many
--- vouchers it wrote; NULL when the month has a partition already. Every row
+-- issue_voucher_month writes one voucher per member eligible on eligible_on
+-- (id from month and member) and returns how many it wrote. A month's first
+-- issuance opens the month's partition, fills it and attaches it: every row
 -- comes from members in the same statement, into a table no other session can
--- see until this transaction commits, so the owners need no second look.
+-- see until this transaction commits, so the owners need no second look. A
+-- later one (members who became eligible since) inserts only the missing
+-- vouchers, through the parent, each owner checked as it is written.
 -- +goose StatementBegin
 CREATE OR REPLACE FUNCTION issue_voucher_month(p date, amount bigint, issued_at timestamptz,
         expires_at timestamptz, eligible_on date) RETURNS bigint LANGUAGE plpgsql AS $$
 DECLARE
     part text := open_voucher_month(p);
+    eligible constant text := '(id, member_id, period, amount, issued_at, expires_at)
+        SELECT voucher_id($1, m.id), m.id, $1, $2, $3, $4 FROM members m
+        WHERE m.eligible_from <= $5 AND (m.eligible_until IS NULL OR m.eligible_until >= $5)';
     n bigint;
 BEGIN
-    IF part IS NULL THEN
-        RETURN NULL;
-    END IF;
     IF NOT EXISTS (SELECT 1 FROM periods WHERE period = p) THEN
         RAISE EXCEPTION 'vouchers for %, a month that was not opened', p USING ERRCODE = 'foreign_key_violation';
     END IF;
-    EXECUTE format('INSERT INTO %I (id, member_id, period, amount, issued_at, expires_at)
-        SELECT voucher_id($1, m.id), m.id, $1, $2, $3, $4 FROM members m
-        WHERE m.eligible_from <= $5 AND (m.eligible_until IS NULL OR m.eligible_until >= $5)', part)
-        USING p, amount, issued_at, expires_at, eligible_on;
+    IF part IS NULL THEN
+        EXECUTE 'INSERT INTO vouchers ' || eligible || '
+            AND NOT EXISTS (SELECT 1 FROM vouchers v WHERE v.id = voucher_id($1, m.id))'
+            USING p, amount, issued_at, expires_at, eligible_on;
+        GET DIAGNOSTICS n = ROW_COUNT;
+        RETURN n;
+    END IF;
+    EXECUTE format('INSERT INTO %I ', part) || eligible USING p, amount, issued_at, expires_at, eligible_on;
     GET DIAGNOSTICS n = ROW_COUNT;
     EXECUTE format('ALTER TABLE vouchers ATTACH PARTITION %I FOR VALUES FROM (%s) TO (%s)',
         part, voucher_id(p, 0), voucher_id((p + interval '1 month')::date, 0));
